@@ -1,0 +1,228 @@
+/* analyse.c: stage 2 — where the product is, and how good the photo of it is.
+ *
+ * All of it runs on reduced copies, made once from the normalized image:
+ *   view      the photo at the size of the largest rendition (noise is judged at the size it is seen);
+ *   analysis  a small copy (analysis_size on the longest side) for the segmentation and exposure;
+ *   product   the product's box resampled to sharpness_size on its longest side, so that the blur
+ *             measure sees the product at the same scale whatever the camera's resolution and
+ *             however much of the frame the product fills.
+ * The segmentation's small mask is carried back to full size with a guided filter, which gives the
+ * product box in source pixels and the soft edge compose needs.
+ */
+#include "filters/filter.h"
+#include "filters/metrics.h"
+#include "filters/segment.h"
+
+#include <math.h>
+#include <string.h>
+
+extern const LrFilter lr_filter_analyse;
+
+static double
+param(LrContext *ctx, const char *name)
+{
+	return lr_param(ctx, &lr_filter_analyse, name);
+}
+
+/* IN resampled so that its longest side is SIZE, never enlarged. */
+static int
+resize_to(VipsImage *in, VipsImage **out, double size, VipsKernel kernel)
+{
+	double scale = MIN(1.0, size / MAX(in->Xsize, in->Ysize));
+	return vips_resize(in, out, scale, "kernel", kernel, NULL);
+}
+
+/* The product box: the bounding box of MASK >= 128; the whole frame if the mask is empty. */
+static LrRect
+mask_box(VipsImage *mask)
+{
+	int w = mask->Xsize, h = mask->Ysize;
+	int x0 = w, y0 = h, x1 = -1, y1 = -1;
+	for (int y = 0; y < h; y++) {
+		const guchar *row = VIPS_IMAGE_ADDR(mask, 0, y);
+		int first = -1, last = -1;
+		for (int x = 0; x < w; x++)
+			if (row[x] >= 128) {
+				if (first < 0)
+					first = x;
+				last = x;
+			}
+		if (first >= 0) {
+			x0 = MIN(x0, first);
+			x1 = MAX(x1, last);
+			y0 = MIN(y0, y);
+			y1 = y;
+		}
+	}
+	if (x1 < 0)
+		return (LrRect){ 0, 0, w, h };
+	return (LrRect){ x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
+}
+
+static double
+luma_of(const guchar *p)
+{
+	return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
+}
+
+/* Exposure, clipping, contrast and the background's colour cast from the small copy and its mask. */
+static void
+measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
+{
+	LrMetrics *m = &ctx->metrics;
+	int w = small->Xsize, h = small->Ysize;
+	guint hist[256] = { 0 };
+	double sum = 0, prod_n = 0, prod_sum = 0, prod_sq = 0, clip_hi = 0, clip_lo = 0;
+	double bg_n = 0, bg_rgb[3] = { 0, 0, 0 };
+
+	for (int y = 0; y < h; y++) {
+		const guchar *row = VIPS_IMAGE_ADDR(small, 0, y);
+		for (int x = 0; x < w; x++) {
+			const guchar *p = row + 3 * x;
+			double l = luma_of(p);
+			hist[(int)l]++;
+			sum += l;
+			if (alpha[(size_t)y * w + x] >= 128) {
+				prod_n++;
+				prod_sum += l;
+				prod_sq += l * l;
+				clip_hi += p[0] >= 250 && p[1] >= 250 && p[2] >= 250;
+				clip_lo += p[0] <= 5 && p[1] <= 5 && p[2] <= 5;
+			} else {
+				bg_n++;
+				for (int c = 0; c < 3; c++)
+					bg_rgb[c] += p[c];
+			}
+		}
+	}
+	guint total = (guint)w * h, acc = 0;
+	int p99 = 255;
+	for (int i = 0; i < 256; i++) {
+		acc += hist[i];
+		if (acc >= 0.99 * total) {
+			p99 = i;
+			break;
+		}
+	}
+	m->brightness = sum / total / 255.0;
+	m->highlight = p99 / 255.0;
+	m->clipped_highlights = prod_n ? clip_hi / prod_n : 0;
+	m->clipped_shadows = prod_n ? clip_lo / prod_n : 0;
+	if (prod_n) {
+		double mean = prod_sum / prod_n;
+		m->contrast = sqrt(MAX(0.0, prod_sq / prod_n - mean * mean)) / 255.0;
+	}
+	if (bg_n) {
+		/* Chroma of the background's mean colour: a white sheet under a yellow bulb shows it. */
+		float lin[3], X, Y, Z, L, a, b;
+		vips_col_sRGB2scRGB_8(bg_rgb[0] / bg_n, bg_rgb[1] / bg_n, bg_rgb[2] / bg_n, &lin[0],
+				      &lin[1], &lin[2]);
+		vips_col_scRGB2XYZ(lin[0], lin[1], lin[2], &X, &Y, &Z);
+		vips_col_XYZ2Lab(X, Y, Z, &L, &a, &b);
+		m->colour_cast = sqrt((double)a * a + (double)b * b);
+	}
+}
+
+/* Blur of the product, at sharpness_size px on the product's longest side. */
+static int
+measure_sharpness(LrContext *ctx)
+{
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 6);
+	LrRect b = ctx->box;
+	double size = param(ctx, "sharpness_size");
+	double scale = MIN(1.0, size / MAX(b.width, b.height));
+
+	if (vips_extract_area(ctx->normalized, &t[0], b.left, b.top, b.width, b.height, NULL) ||
+	    vips_resize(t[0], &t[1], scale, "kernel", VIPS_KERNEL_LINEAR, NULL) ||
+	    vips_colourspace(t[1], &t[2], VIPS_INTERPRETATION_B_W, NULL) ||
+	    !(t[3] = vips_image_copy_memory(t[2])))
+		return -1;
+	/* The mask at the same scale, slightly generous so the product's outline counts: the edge
+	 * between product and background is where blur shows first. */
+	if (vips_extract_area(ctx->mask, &t[4], b.left, b.top, b.width, b.height, NULL) ||
+	    vips_resize(t[4], &t[5], (double)t[3]->Xsize / b.width, "vscale",
+			(double)t[3]->Ysize / b.height, "kernel", VIPS_KERNEL_LINEAR, NULL))
+		return -1;
+	VipsImage *mask = vips_image_copy_memory(t[5]);
+	if (!mask)
+		return -1;
+	int w = t[3]->Xsize, h = t[3]->Ysize;
+	guchar *m = g_malloc((size_t)w * h);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++)
+			m[(size_t)y * w + x] = *VIPS_IMAGE_ADDR(mask, MIN(x, mask->Xsize - 1),
+								MIN(y, mask->Ysize - 1)) >= 32
+						       ? 255
+						       : 0;
+	g_object_unref(mask);
+	ctx->metrics.sharpness = 1.0 - lr_metric_blur(VIPS_IMAGE_ADDR(t[3], 0, 0), m, w, h);
+	g_free(m);
+	return 0;
+}
+
+static int
+analyse(LrContext *ctx)
+{
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 6);
+	VipsImage *in = ctx->normalized;
+	LrMetrics *m = &ctx->metrics;
+
+	/* view: the photo at the largest rendition's size; analysis: the small copy. */
+	if (resize_to(in, &t[0], param(ctx, "view_size"), VIPS_KERNEL_LINEAR) ||
+	    !(t[1] = vips_image_copy_memory(t[0])) ||
+	    resize_to(t[1], &t[2], param(ctx, "analysis_size"), VIPS_KERNEL_LINEAR) ||
+	    !(ctx->analysis = t[3] = vips_image_copy_memory(t[2])))
+		return lr_context_fail(ctx, "internal", "The photo could not be resampled.");
+
+	int w = ctx->analysis->Xsize, h = ctx->analysis->Ysize;
+	guchar *alpha = g_malloc((size_t)w * h);
+	if (lr_segment_product(VIPS_IMAGE_ADDR(ctx->analysis, 0, 0), w, h, alpha,
+			       &m->mask_confidence)) {
+		g_free(alpha);
+		return lr_context_fail(ctx, "internal", "The product could not be segmented.");
+	}
+	ctx->mask_small = t[4] = vips_image_new_from_memory_copy(alpha, (size_t)w * h, w, h, 1,
+								 VIPS_FORMAT_UCHAR);
+	measure_light(ctx, ctx->analysis, alpha);
+	m->edge_contact = lr_metric_edge_contact(alpha, w, h);
+	g_free(alpha);
+
+	VipsImage *mask;
+	if (lr_segment_upsample(in, ctx->mask_small, &mask))
+		return lr_context_fail(ctx, "internal", "The mask could not be refined.");
+	ctx->mask = lr_context_own(ctx, vips_image_copy_memory(mask));
+	g_object_unref(mask);
+	if (!ctx->mask)
+		return lr_context_fail(ctx, "internal", "The mask could not be refined.");
+	ctx->box = mask_box(ctx->mask);
+	m->product_pixels = MAX(ctx->box.width, ctx->box.height);
+	m->fill = (double)ctx->box.width * ctx->box.height / ((double)in->Xsize * in->Ysize);
+
+	/* Noise in the view: luma of the photo at the size people will see it. */
+	if (vips_colourspace(t[1], &t[5], VIPS_INTERPRETATION_B_W, NULL))
+		return lr_context_fail(ctx, "internal", "The photo could not be measured.");
+	VipsImage *luma = vips_image_copy_memory(t[5]);
+	if (!luma)
+		return lr_context_fail(ctx, "internal", "The photo could not be measured.");
+	m->noise = lr_metric_noise(VIPS_IMAGE_ADDR(luma, 0, 0), luma->Xsize, luma->Ysize);
+	g_object_unref(luma);
+
+	if (measure_sharpness(ctx))
+		return lr_context_fail(ctx, "internal", "The sharpness could not be measured.");
+	return 0;
+}
+
+static const LrParam params[] = {
+	{ "analysis_size", "longest side of the copy the segmentation works on, px", 128, 1024, 400 },
+	{ "sharpness_size", "longest side of the product when its blur is measured, px", 256, 4096,
+	  1024 },
+	{ "view_size", "longest side at which noise is judged, px", 500, 8000, 2000 },
+	{ NULL },
+};
+
+const LrFilter lr_filter_analyse = {
+	.name = "analyse",
+	.summary = "product mask, box and quality metrics at fixed analysis scales",
+	.params = params,
+	.process = analyse,
+};

@@ -1,0 +1,128 @@
+/* context.h: the per-image context that every stage reads and writes.
+ *
+ * One LrContext is one photo's trip through the pipeline. It owns every temporary image (they belong to
+ * ctx->scope, a VipsObject that unrefs them all when the context is freed), carries the results of each
+ * stage to the next, the timings, and the error: a stage that fails calls lr_context_fail() with a reason
+ * code and a message and returns -1, and the pipeline records the outcome and goes on to the next photo.
+ */
+#ifndef LR_CONTEXT_H
+#define LR_CONTEXT_H
+
+#include <vips/vips.h>
+
+typedef struct _LrProfile LrProfile;
+
+typedef struct {
+	int left, top, width, height;
+} LrRect;
+
+/* What the analyse stage measured. Sizes are in normalized (upright, full-size) pixels unless said. */
+typedef struct {
+	double sharpness;          /* 0 (blurred) .. 1 (sharp), on the product at a fixed analysis scale */
+	double brightness;         /* mean luma of the whole photo, 0..1 */
+	double highlight;          /* 99th percentile of luma, 0..1: how bright the brightest part is */
+	double clipped_highlights; /* share of product pixels clipped white */
+	double clipped_shadows;    /* share of product pixels crushed black */
+	double noise;              /* estimated noise sigma in 8-bit levels (flat regions) */
+	double contrast;           /* standard deviation of luma on the product, 0..1 */
+	double colour_cast;        /* chroma of the background's mean colour, in Lab units */
+	double product_pixels;     /* longest side of the product box in source pixels */
+	double fill;               /* product box area as a share of the frame */
+	double edge_contact;       /* share of the product box's perimeter lying on the frame edge */
+	double mask_confidence;    /* the segmentation's confidence, 0..1 */
+} LrMetrics;
+
+/* One encoded rendition, held in memory until the store writes it. */
+typedef struct {
+	char *name;   /* "2000" */
+	char *format; /* "jpeg", "webp" */
+	int width, height;
+	void *data;
+	size_t length;
+	char *path;   /* where it was written, when it was */
+} LrRendition;
+
+/* One reason a photo needs a person; message and advice come from the reason texts by code. */
+typedef struct {
+	const char *code;
+	double value;     /* the measured value that triggered it */
+	double threshold; /* the profile's threshold it crossed */
+} LrReason;
+
+/* One named sub-score for the report. */
+typedef struct {
+	const char *name;
+	double score;     /* 0..1, 1 = good */
+	double raw;       /* the measured value */
+	double threshold; /* the raw value at which the profile flags it */
+} LrScore;
+
+enum { LR_TIMING_LOAD, LR_TIMING_STAGES };
+#define LR_MAX_TIMINGS 8
+
+typedef struct _LrContext {
+	VipsObject *scope;      /* parent of every temporary image of this photo */
+	const LrProfile *profile;
+
+	/* Input, set by the loader. */
+	char *path;
+	char *format;           /* "jpeg", "heif", "png", "webp", "gif", "tiff" */
+	int source_width, source_height; /* as stored, before orientation */
+	char *icc;              /* description of the embedded ICC profile, NULL if none */
+	int orientation;        /* EXIF orientation found (1..8; invalid values count as 1) */
+	VipsImage *image;       /* decoded image, as stored */
+
+	/* normalize */
+	VipsImage *normalized;  /* upright, sRGB, uchar, 3 bands, full size, in memory */
+
+	/* analyse */
+	VipsImage *analysis;    /* normalized at the analysis scale, in memory */
+	VipsImage *mask_small;  /* uchar product mask at the analysis scale, 255 = product */
+	VipsImage *mask;        /* the same at full size, soft edge */
+	LrRect box;             /* product box in normalized pixels */
+	LrMetrics metrics;
+
+	/* compose */
+	VipsImage *composed;    /* the master: framed product on the profile background */
+	gboolean background_replaced;
+
+	/* renditions */
+	GPtrArray *renditions;  /* of LrRendition* */
+
+	/* decide */
+	const char *status;     /* "accepted", "needs_review", "quarantined" */
+	GArray *reasons;        /* of LrReason */
+	GArray *scores;         /* of LrScore */
+	double score;           /* composite 0..1 */
+
+	/* timings: name and milliseconds of each step run */
+	const char *timing_names[LR_MAX_TIMINGS];
+	double timing_ms[LR_MAX_TIMINGS];
+	int n_timings;
+
+	/* failure */
+	const char *error_code; /* a quarantine reason code, or "internal" */
+	char *error;            /* a message a curator understands */
+} LrContext;
+
+/* Creates the context for the photo at PATH processed with PROFILE (borrowed, must outlive it). */
+LrContext *lr_context_new(const char *path, const LrProfile *profile);
+
+/* Frees CTX and every image it owns. Accepts NULL. */
+void lr_context_free(LrContext *ctx);
+
+/* Records a failure: CODE is a reason code ("truncated", "unreadable", ..., or "internal"), FORMAT a
+ * printf message. Any libvips error text is appended to the log (not the message) and cleared. Returns -1
+ * so that a stage can `return lr_context_fail(...)`. The first failure wins. */
+int lr_context_fail(LrContext *ctx, const char *code, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+/* Makes IMAGE (a new reference) belong to CTX's scope and returns it: it is unreffed with the context. */
+VipsImage *lr_context_own(LrContext *ctx, VipsImage *image);
+
+/* Adds a reason to CTX. */
+void lr_context_add_reason(LrContext *ctx, const char *code, double value, double threshold);
+
+/* Adds a timing entry. */
+void lr_context_time(LrContext *ctx, const char *name, double ms);
+
+#endif

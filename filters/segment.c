@@ -1,0 +1,1187 @@
+/* segment.c: separates the product from the background of a product photo, for the analyse stage.
+ *
+ * Method (lr_segment_product): GrabCut (C. Rother, V. Kolmogorov and A. Blake, "GrabCut: Interactive
+ * Foreground Extraction using Iterated Graph Cuts", SIGGRAPH 2004) with the rectangle replaced by the
+ * frame border: the border of a product photo is nearly always background. Colours are CIELAB, lightly
+ * smoothed against sensor noise.
+ *  - The border strip is the background seed, but a stretch of one side whose colours the other three
+ *    sides do not explain (a product cut off by the frame) is left out of the seed, so such a product
+ *    is neither modelled as background nor pushed towards it.
+ *  - The background model is a Gaussian mixture on the residual of each pixel from a smooth
+ *    (quadratic) illumination surface fitted to the background, so a light gradient across a sheet is
+ *    absorbed; lightness gets a wider variance than chroma, and a pixel darker than a background
+ *    component is judged with a still wider lightness tolerance, so soft shadows on the support stay
+ *    background while a dark product of another colour does not.
+ *  - The product model is a Gaussian mixture of the pixels that the background model finds unlikely.
+ *  - Graph cut (max-flow of maxflow.c) with data terms the mixture energies and GrabCut's contrast
+ *    sensitive 8-neighbour smoothness, iterated while re-fitting both models and the surface.
+ *  - Post-processing keeps every sizeable component (several objects are one product), drops specks and
+ *    small border-touching clutter, fills enclosed holes and softens a 2 px edge band.
+ * Confidence is explained at lr_segment_confidence().
+ *
+ * Method (lr_segment_upsample): the fast guided filter (K. He and J. Sun, "Fast Guided Filter",
+ * arXiv:1505.00996, 2015; K. He, J. Sun, X. Tang, "Guided Image Filtering", TPAMI 2013): the linear
+ * coefficients a, b of mask ~ a * luminance + b are computed at the mask's size, upsampled bilinearly
+ * and applied to the full-size luminance, all as libvips operations so it streams.
+ */
+#include "filters/segment.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filters/maxflow.h"
+
+#define LR_SEG_K 5		/* mixture components, as in GrabCut */
+#define LR_SEG_SAMPLES 4000	/* pixels per mixture fit; more changes little and costs time */
+#define LR_SEG_ITERATIONS 4	/* graph-cut / re-fit rounds; stops earlier when labels settle */
+#define LR_SEG_GAMMA 50.0f	/* GrabCut's smoothness weight */
+#define LR_SEG_BORDER_COST 3.0f /* extra cost, in nats, of calling a border seed pixel product */
+#define LR_SEG_SHADOW 0.4f	/* darker-than-background lightness deviations count this much */
+#define LR_SEG_MAX_ENERGY 200.0f
+#define LR_SEG_CENTRE 4.0f	/* strength of the framing prior, nats */
+
+/* Covariance added to every component: sensor noise and JPEG error are larger in lightness, and
+ * uneven light moves lightness much more than chroma. Units are CIELAB squared. */
+static const float lr_segment_reg_bg[3] = {16.0f, 2.0f, 2.0f};
+static const float lr_segment_reg_fg[3] = {4.0f, 1.0f, 1.0f};
+
+typedef struct {
+	int k;
+	float mean[LR_SEG_K][3];
+	float icov[LR_SEG_K][6]; /* inverse covariance: xx xy xz yy yz zz */
+	float cst[LR_SEG_K];	 /* -log weight + log sqrt(det) + log (2 pi)^1.5 */
+} LrSegGmm;
+
+/* Surface coefficients per channel for 1, u, v, u^2, uv, v^2 with u, v in -1..1. */
+typedef struct {
+	float c[3][6];
+} LrSegSurface;
+
+typedef struct {
+	int width, height, n;
+	float *lab;   /* n * 3, smoothed CIELAB */
+	float *resid; /* n * 3, lab minus the background illumination surface */
+	float *dfg, *dbg;
+	uint8_t *seed; /* 1: background seed (border strip, minus cut-off runs) */
+	uint8_t *label;
+	float *sample; /* LR_SEG_SAMPLES * 3 */
+	float *edge;   /* n * 4 pairwise weights */
+	LrGraph *graph;
+	float *prior; /* n, framing prior: cost in nats of calling the pixel product */
+	uint32_t rng;
+} LrSegState;
+
+static uint32_t
+lr_segment_rand(uint32_t *state)
+{
+	*state = *state * 1664525u + 1013904223u;
+	return *state >> 8;
+}
+
+static float
+lr_segment_lab_f(float t)
+{
+	return t > 0.008856f ? cbrtf(t) : 7.787f * t + 16.0f / 116.0f;
+}
+
+/* sRGB bytes to CIELAB (D65). Tables replace the sRGB curve and the cube root, which dominate. */
+static void
+lr_segment_to_lab(const guchar *rgb, int n, float *lab)
+{
+	enum { FN = 2048 };
+	float lin[256], ftab[FN + 2];
+
+	for (int i = 0; i < 256; i++) {
+		float c = i / 255.0f;
+
+		lin[i] = c <= 0.04045f ? c / 12.92f : powf((c + 0.055f) / 1.055f, 2.4f);
+	}
+	for (int i = 0; i <= FN + 1; i++)
+		ftab[i] = lr_segment_lab_f((float)i / FN);
+	for (int i = 0; i < n; i++) {
+		float r = lin[rgb[3 * i]], g = lin[rgb[3 * i + 1]], b = lin[rgb[3 * i + 2]];
+		float xyz[3] = {(0.4124f * r + 0.3576f * g + 0.1805f * b) / 0.95047f,
+				0.2126f * r + 0.7152f * g + 0.0722f * b,
+				(0.0193f * r + 0.1192f * g + 0.9505f * b) / 1.08883f};
+		float f[3];
+
+		for (int c = 0; c < 3; c++) {
+			float t = xyz[c] < 0 ? 0 : xyz[c] > 1 ? 1 : xyz[c];
+			float p = t * FN;
+			int k = (int)p;
+
+			f[c] = ftab[k] + (ftab[k + 1] - ftab[k]) * (p - k);
+		}
+		lab[3 * i] = 116.0f * f[1] - 16.0f;
+		lab[3 * i + 1] = 500.0f * (f[0] - f[1]);
+		lab[3 * i + 2] = 200.0f * (f[1] - f[2]);
+	}
+}
+
+/* 3x3 binomial smoothing: takes the edge off sensor and JPEG noise without moving edges. */
+static int
+lr_segment_smooth(float *lab, int w, int h)
+{
+	float *tmp = malloc((size_t)w * h * 3 * sizeof(float));
+
+	if (!tmp)
+		return -1;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int xl = x > 0 ? x - 1 : x, xr = x < w - 1 ? x + 1 : x;
+
+			for (int c = 0; c < 3; c++) {
+				const float *row = lab + (size_t)y * w * 3;
+
+				tmp[((size_t)y * w + x) * 3 + c] =
+					0.25f * row[xl * 3 + c] + 0.5f * row[x * 3 + c] + 0.25f * row[xr * 3 + c];
+			}
+		}
+	for (int y = 0; y < h; y++) {
+		int yu = y > 0 ? y - 1 : y, yd = y < h - 1 ? y + 1 : y;
+
+		for (int x = 0; x < w * 3; x++)
+			lab[(size_t)y * w * 3 + x] = 0.25f * tmp[(size_t)yu * w * 3 + x] +
+						     0.5f * tmp[(size_t)y * w * 3 + x] +
+						     0.25f * tmp[(size_t)yd * w * 3 + x];
+	}
+	free(tmp);
+	return 0;
+}
+
+static float
+lr_segment_dist2(const float *a, const float *b)
+{
+	float d0 = a[0] - b[0], d1 = a[1] - b[1], d2 = a[2] - b[2];
+
+	return d0 * d0 + d1 * d1 + d2 * d2;
+}
+
+/* Fits GMM to the M points in PTS: k-means++ seeding (fixed seed), Lloyd iterations, then one
+ * Gaussian per cluster as in GrabCut's hard assignment, with REG added to each covariance. */
+static void
+lr_segment_gmm_fit(LrSegGmm *gmm, const float *pts, int m, const float reg[3], uint32_t *rng)
+{
+	float centre[LR_SEG_K][3];
+	float *d2;
+	int *assign;
+	int k = m / 30 < LR_SEG_K ? m / 30 : LR_SEG_K;
+	double sum[LR_SEG_K][3], sq[LR_SEG_K][6];
+	int count[LR_SEG_K];
+
+	gmm->k = 0;
+	if (k < 1)
+		k = 1;
+	if (m < 3)
+		return;
+	d2 = malloc((size_t)m * sizeof(float));
+	assign = malloc((size_t)m * sizeof(int));
+	if (!d2 || !assign) {
+		free(d2);
+		free(assign);
+		return;
+	}
+
+	memcpy(centre[0], pts + 3 * (lr_segment_rand(rng) % m), sizeof(centre[0]));
+	for (int i = 0; i < m; i++)
+		d2[i] = lr_segment_dist2(pts + 3 * i, centre[0]);
+	for (int c = 1; c < k; c++) {
+		double total = 0, pick;
+		int chosen = m - 1;
+
+		for (int i = 0; i < m; i++)
+			total += d2[i];
+		if (total <= 0) {
+			k = c;
+			break;
+		}
+		pick = (lr_segment_rand(rng) / (double)(1u << 24)) * total;
+		for (int i = 0; i < m; i++) {
+			pick -= d2[i];
+			if (pick <= 0) {
+				chosen = i;
+				break;
+			}
+		}
+		memcpy(centre[c], pts + 3 * chosen, sizeof(centre[c]));
+		for (int i = 0; i < m; i++) {
+			float d = lr_segment_dist2(pts + 3 * i, centre[c]);
+
+			if (d < d2[i])
+				d2[i] = d;
+		}
+	}
+
+	for (int it = 0; it < 8; it++) {
+		int changed = 0;
+
+		memset(sum, 0, sizeof(sum));
+		memset(count, 0, sizeof(count));
+		for (int i = 0; i < m; i++) {
+			int best = 0;
+			float bd = FLT_MAX;
+
+			for (int c = 0; c < k; c++) {
+				float d = lr_segment_dist2(pts + 3 * i, centre[c]);
+
+				if (d < bd) {
+					bd = d;
+					best = c;
+				}
+			}
+			if (it == 0 || assign[i] != best)
+				changed++;
+			assign[i] = best;
+			count[best]++;
+			for (int j = 0; j < 3; j++)
+				sum[best][j] += pts[3 * i + j];
+		}
+		for (int c = 0; c < k; c++)
+			if (count[c])
+				for (int j = 0; j < 3; j++)
+					centre[c][j] = (float)(sum[c][j] / count[c]);
+		if (!changed)
+			break;
+	}
+
+	memset(sq, 0, sizeof(sq));
+	for (int i = 0; i < m; i++) {
+		const float *p = pts + 3 * i;
+		int c = assign[i];
+		float d0 = p[0] - centre[c][0], d1 = p[1] - centre[c][1], d2v = p[2] - centre[c][2];
+
+		sq[c][0] += d0 * d0;
+		sq[c][1] += d0 * d1;
+		sq[c][2] += d0 * d2v;
+		sq[c][3] += d1 * d1;
+		sq[c][4] += d1 * d2v;
+		sq[c][5] += d2v * d2v;
+	}
+	for (int c = 0; c < k; c++) {
+		double a, b, cc, d, e, f, det, w;
+		int o = gmm->k;
+
+		/* Clusters of a handful of pixels give degenerate covariances and add nothing. */
+		if (count[c] < 4)
+			continue;
+		a = sq[c][0] / count[c] + reg[0];
+		b = sq[c][1] / count[c];
+		cc = sq[c][2] / count[c];
+		d = sq[c][3] / count[c] + reg[1];
+		e = sq[c][4] / count[c];
+		f = sq[c][5] / count[c] + reg[2];
+		det = a * (d * f - e * e) - b * (b * f - e * cc) + cc * (b * e - d * cc);
+		if (det <= 1e-9)
+			continue;
+		w = (double)count[c] / m;
+		memcpy(gmm->mean[o], centre[c], sizeof(centre[c]));
+		gmm->icov[o][0] = (float)((d * f - e * e) / det);
+		gmm->icov[o][1] = (float)((cc * e - b * f) / det);
+		gmm->icov[o][2] = (float)((b * e - cc * d) / det);
+		gmm->icov[o][3] = (float)((a * f - cc * cc) / det);
+		gmm->icov[o][4] = (float)((b * cc - a * e) / det);
+		gmm->icov[o][5] = (float)((a * d - b * b) / det);
+		gmm->cst[o] = (float)(-log(w) + 0.5 * log(det) + 1.5 * log(2 * G_PI));
+		gmm->k++;
+	}
+	free(d2);
+	free(assign);
+}
+
+/* Energy (negative log likelihood, nearest component as in GrabCut) of X. With SHADOW < 1, a
+ * lightness below the component's counts only SHADOW as much: shading darkens a surface. */
+static float
+lr_segment_gmm_energy(const LrSegGmm *gmm, const float *x, float shadow)
+{
+	float best = LR_SEG_MAX_ENERGY;
+
+	for (int c = 0; c < gmm->k; c++) {
+		const float *ic = gmm->icov[c];
+		float d0 = x[0] - gmm->mean[c][0], d1 = x[1] - gmm->mean[c][1],
+		      d2 = x[2] - gmm->mean[c][2];
+		float q, e;
+
+		if (d0 < 0)
+			d0 *= shadow;
+		q = ic[0] * d0 * d0 + ic[3] * d1 * d1 + ic[5] * d2 * d2 +
+		    2 * (ic[1] * d0 * d1 + ic[2] * d0 * d2 + ic[4] * d1 * d2);
+		e = gmm->cst[c] + 0.5f * q;
+		if (e < best)
+			best = e;
+	}
+	return best;
+}
+
+/* Collects up to LR_SEG_SAMPLES pixels of FEAT where SEL[i] == WANT, picked pseudo-randomly rather
+ * than by stride so that a periodic weave cannot alias with the pick. Also returns the positions in
+ * XY (2 per sample) when it is not NULL. */
+static int
+lr_segment_collect(LrSegState *s, const float *feat, const uint8_t *sel, int want, float *xy)
+{
+	int count = 0, m = 0;
+	uint32_t thresh;
+
+	for (int i = 0; i < s->n; i++)
+		count += sel[i] == want;
+	if (count == 0)
+		return 0;
+	thresh = count <= LR_SEG_SAMPLES ? 1u << 24 : (uint32_t)(((uint64_t)LR_SEG_SAMPLES << 24) / count);
+	for (int i = 0; i < s->n && m < LR_SEG_SAMPLES; i++) {
+		if (sel[i] != want || lr_segment_rand(&s->rng) >= thresh)
+			continue;
+		memcpy(s->sample + 3 * m, feat + 3 * i, 3 * sizeof(float));
+		if (xy) {
+			xy[2 * m] = 2.0f * (i % s->width) / (s->width - 1) - 1.0f;
+			xy[2 * m + 1] = 2.0f * (i / s->width) / (s->height - 1) - 1.0f;
+		}
+		m++;
+	}
+	return m;
+}
+
+static void
+lr_segment_basis(float u, float v, float *b)
+{
+	b[0] = 1;
+	b[1] = u;
+	b[2] = v;
+	b[3] = u * u;
+	b[4] = u * v;
+	b[5] = v * v;
+}
+
+/* Least-squares quadratic surface through the M sampled colours (s->sample) at XY, per channel. A
+ * small ridge keeps it flat where the samples (e.g. only the border) leave it undetermined. */
+static void
+lr_segment_surface_fit(LrSegSurface *surf, const float *pts, const float *xy, int m)
+{
+	double ata[6][6] = {{0}}, atb[3][6] = {{0}};
+
+	memset(surf, 0, sizeof(*surf));
+	if (m < 12)
+		return;
+	for (int i = 0; i < m; i++) {
+		float b[6];
+
+		lr_segment_basis(xy[2 * i], xy[2 * i + 1], b);
+		for (int r = 0; r < 6; r++) {
+			for (int c = 0; c < 6; c++)
+				ata[r][c] += b[r] * b[c];
+			for (int ch = 0; ch < 3; ch++)
+				atb[ch][r] += b[r] * pts[3 * i + ch];
+		}
+	}
+	for (int r = 1; r < 6; r++)
+		ata[r][r] += 1e-3 * m;
+	/* Gaussian elimination; ATA is symmetric positive definite after the ridge. */
+	for (int p = 0; p < 6; p++) {
+		for (int r = p + 1; r < 6; r++) {
+			double f = ata[r][p] / ata[p][p];
+
+			for (int c = p; c < 6; c++)
+				ata[r][c] -= f * ata[p][c];
+			for (int ch = 0; ch < 3; ch++)
+				atb[ch][r] -= f * atb[ch][p];
+		}
+	}
+	for (int ch = 0; ch < 3; ch++)
+		for (int r = 5; r >= 0; r--) {
+			double v = atb[ch][r];
+
+			for (int c = r + 1; c < 6; c++)
+				v -= ata[r][c] * surf->c[ch][c];
+			surf->c[ch][r] = (float)(v / ata[r][r]);
+		}
+	/* The constant stays in the residual so the mixture still sees the background's colour. */
+	for (int ch = 0; ch < 3; ch++)
+		surf->c[ch][0] = 0;
+}
+
+static void
+lr_segment_residual(LrSegState *s, const LrSegSurface *surf)
+{
+	for (int y = 0; y < s->height; y++) {
+		float v = 2.0f * y / (s->height - 1) - 1.0f;
+
+		for (int x = 0; x < s->width; x++) {
+			size_t i = (size_t)y * s->width + x;
+			float b[6];
+
+			lr_segment_basis(2.0f * x / (s->width - 1) - 1.0f, v, b);
+			for (int ch = 0; ch < 3; ch++) {
+				float z = 0;
+
+				for (int k = 1; k < 6; k++)
+					z += surf->c[ch][k] * b[k];
+				s->resid[3 * i + ch] = s->lab[3 * i + ch] - z;
+			}
+		}
+	}
+}
+
+/* Border strip seeds. Each side is tested against a mixture fitted to the other three: a stretch whose
+ * cross-sections the others do not explain is taken out of the seed (a product cut off by the frame,
+ * or a patch of clutter; both are better judged by the cut than forced to background). */
+static int
+lr_segment_seed_border(LrSegState *s, int strip)
+{
+	int w = s->width, h = s->height;
+	int len[4] = {w, h, w, h};
+	uint8_t *flag[4];
+	uint8_t *side = malloc(s->n);
+	float *score = malloc((size_t)(w > h ? w : h) * sizeof(float));
+	int err = 0, perimeter = 2 * (w + h), flagged = 0, nb = 0;
+	int *bidx = malloc((size_t)perimeter * strip * sizeof(int));
+	int *bpos = malloc((size_t)perimeter * strip * sizeof(int));
+	uint8_t *bside = malloc((size_t)perimeter * strip);
+
+	for (int k = 0; k < 4; k++)
+		flag[k] = calloc(len[k], 1);
+	if (!side || !score || !flag[0] || !flag[1] || !flag[2] || !flag[3] || !bidx || !bpos ||
+	    !bside) {
+		err = -1;
+		goto out;
+	}
+
+	/* Side of each border pixel: 0 top, 1 right, 2 bottom, 3 left (corners go to top and bottom);
+	 * 4 outside the strip. Position along the side is x for top/bottom, y for left/right. */
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint8_t sd = 4;
+
+			if (y < strip)
+				sd = 0;
+			else if (y >= h - strip)
+				sd = 2;
+			else if (x < strip)
+				sd = 3;
+			else if (x >= w - strip)
+				sd = 1;
+			side[(size_t)y * w + x] = sd;
+			if (sd < 4) {
+				bidx[nb] = y * w + x;
+				bside[nb] = sd;
+				bpos[nb] = sd == 0 || sd == 2 ? x : y;
+				nb++;
+			}
+		}
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = 0; k < 4; k++) {
+			LrSegGmm gmm;
+			int m = 0, np = 0, count = 0;
+			float *others, qv, thresh;
+			float *oscore;
+			uint32_t take;
+
+			/* Pixels of the other sides at unflagged positions form the reference. */
+			for (int b = 0; b < nb; b++)
+				count += bside[b] != k && !flag[bside[b]][bpos[b]];
+			take = count <= LR_SEG_SAMPLES ? 1u << 24
+						       : (uint32_t)(((uint64_t)LR_SEG_SAMPLES << 24) / count);
+			for (int b = 0; b < nb && m < LR_SEG_SAMPLES; b++) {
+				if (bside[b] == k || flag[bside[b]][bpos[b]] ||
+				    lr_segment_rand(&s->rng) >= take)
+					continue;
+				memcpy(s->sample + 3 * m, s->lab + 3 * (size_t)bidx[b], 3 * sizeof(float));
+				m++;
+			}
+			lr_segment_gmm_fit(&gmm, s->sample, m, lr_segment_reg_bg, &s->rng);
+			if (gmm.k == 0)
+				continue;
+
+			/* Mean energy per cross-section, this side and (for the threshold) the others. */
+			oscore = malloc((size_t)perimeter * sizeof(float));
+			others = oscore;
+			if (!oscore) {
+				err = -1;
+				goto out;
+			}
+			for (int o = 0; o < 4; o++) {
+				for (int p = 0; p < len[o]; p++) {
+					double e = 0;
+					int c = 0;
+
+					if (o != k && flag[o][p])
+						continue;
+					if ((o == 1 || o == 3) && (p < strip || p >= h - strip))
+						continue;
+					for (int d = 0; d < strip; d++) {
+						int x = o == 0 || o == 2 ? p : o == 3 ? d : w - 1 - d;
+						int y = o == 1 || o == 3 ? p : o == 0 ? d : h - 1 - d;
+
+						e += lr_segment_gmm_energy(&gmm, s->lab + 3 * ((size_t)y * w + x),
+									   1.0f);
+						c++;
+					}
+					if (o == k)
+						score[p] = (float)(e / c);
+					else
+						others[np++] = (float)(e / c);
+				}
+			}
+			if (np < 8) {
+				free(oscore);
+				continue;
+			}
+			/* A high quantile of the reference's own scores, plus a margin for the optimism of
+			 * scoring the data the model was fitted to. */
+			{
+				int q = (int)(np * 0.98);
+				float *a = others;
+
+				/* Partial selection of the q-th value. */
+				for (int lo = 0, hi = np - 1; lo < hi;) {
+					float pivot = a[(lo + hi) / 2];
+					int i = lo, j = hi;
+
+					while (i <= j) {
+						while (a[i] < pivot)
+							i++;
+						while (a[j] > pivot)
+							j--;
+						if (i <= j) {
+							float t = a[i];
+
+							a[i++] = a[j];
+							a[j--] = t;
+						}
+					}
+					if (q <= j)
+						hi = j;
+					else if (q >= i)
+						lo = i;
+					else
+						break;
+				}
+				qv = a[q];
+			}
+			free(oscore);
+			thresh = qv + 3.0f;
+			for (int p = 0; p < len[k]; p++) {
+				if ((k == 1 || k == 3) && (p < strip || p >= h - strip))
+					continue;
+				flag[k][p] = score[p] > thresh;
+			}
+			/* Runs shorter than the strip are noise; a product edge is blurred, so grow runs. */
+			{
+				uint8_t *f = flag[k];
+				int start = -1;
+
+				for (int p = 0; p <= len[k]; p++) {
+					int on = p < len[k] && f[p] == 1;
+
+					if (on && start < 0)
+						start = p;
+					if (!on && start >= 0) {
+						if (p - start < strip)
+							memset(f + start, 0, p - start);
+						else
+							for (int q = start - strip; q < p + strip; q++)
+								if (q >= 0 && q < len[k] && !f[q])
+									f[q] = 2;
+						start = -1;
+					}
+				}
+				for (int p = 0; p < len[k]; p++)
+					f[p] = f[p] != 0;
+			}
+		}
+	}
+
+	for (int k = 0; k < 4; k++)
+		for (int p = 0; p < len[k]; p++)
+			flagged += flag[k][p];
+	/* When most of the border disagrees with itself there is no majority to trust: use it all. */
+	if (flagged > perimeter / 2)
+		for (int k = 0; k < 4; k++)
+			memset(flag[k], 0, len[k]);
+	for (int i = 0; i < s->n; i++) {
+		int sd = side[i], pos = sd == 0 || sd == 2 ? i % w : i / w;
+
+		s->seed[i] = sd < 4 && !flag[sd][pos];
+	}
+out:
+	for (int k = 0; k < 4; k++)
+		free(flag[k]);
+	free(side);
+	free(score);
+	free(bidx);
+	free(bpos);
+	free(bside);
+	return err;
+}
+
+/* Fits the illumination surface and the background mixture to pixels labelled SEL == WANT. */
+static int
+lr_segment_fit_background(LrSegState *s, LrSegGmm *bg, const uint8_t *sel, int want)
+{
+	LrSegSurface surf;
+	float *xy = malloc(LR_SEG_SAMPLES * 2 * sizeof(float));
+	int m;
+
+	if (!xy)
+		return -1;
+	m = lr_segment_collect(s, s->lab, sel, want, xy);
+	lr_segment_surface_fit(&surf, s->sample, xy, m);
+	free(xy);
+	lr_segment_residual(s, &surf);
+	m = lr_segment_collect(s, s->resid, sel, want, NULL);
+	lr_segment_gmm_fit(bg, s->sample, m, lr_segment_reg_bg, &s->rng);
+	return 0;
+}
+
+/* GrabCut's contrast-sensitive smoothness, beta from the mean squared neighbour difference. */
+static void
+lr_segment_edges(LrSegState *s)
+{
+	static const int dx[4] = {1, 0, 1, -1}, dy[4] = {0, 1, 1, 1};
+	int w = s->width, h = s->height;
+	double total = 0;
+	long count = 0;
+	float beta;
+
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++)
+			for (int d = 0; d < 4; d++) {
+				int nx = x + dx[d], ny = y + dy[d];
+
+				if (nx < 0 || nx >= w || ny >= h)
+					continue;
+				total += lr_segment_dist2(s->lab + 3 * ((size_t)y * w + x),
+							  s->lab + 3 * ((size_t)ny * w + nx));
+				count++;
+			}
+	beta = total > 0 ? (float)(count / (2.0 * total)) : 0;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++)
+			for (int d = 0; d < 4; d++) {
+				int nx = x + dx[d], ny = y + dy[d];
+				size_t i = (size_t)y * w + x;
+
+				if (nx < 0 || nx >= w || ny >= h) {
+					s->edge[4 * i + d] = 0;
+					continue;
+				}
+				s->edge[4 * i + d] =
+					LR_SEG_GAMMA / (d < 2 ? 1.0f : (float)M_SQRT2) *
+					expf(-beta * lr_segment_dist2(s->lab + 3 * i,
+								     s->lab + 3 * ((size_t)ny * w + nx)));
+			}
+}
+
+/* One graph cut with the current energies; returns how many labels changed, or -1. */
+static int
+lr_segment_cut(LrSegState *s)
+{
+	LrGraph *g = s->graph;
+	int changed = 0;
+
+	/* Setting every terminal and every edge again resets the residuals of the previous round. */
+	for (int y = 0; y < s->height; y++)
+		for (int x = 0; x < s->width; x++) {
+			size_t i = (size_t)y * s->width + x;
+			/* Source side is product: a node there pays its sink arc, the product energy. */
+			float cost_fg = s->dfg[i] + s->prior[i] + (s->seed[i] ? LR_SEG_BORDER_COST : 0);
+			float diff = s->dbg[i] - cost_fg;
+
+			lr_graph_set_terminals(g, x, y, diff > 0 ? diff : 0, diff < 0 ? -diff : 0);
+			for (int d = 0; d < 4; d++)
+				lr_graph_set_edge(g, x, y, d, s->edge[4 * i + d]);
+		}
+	if (lr_graph_maxflow(g) < 0)
+		return -1;
+	for (int y = 0; y < s->height; y++)
+		for (int x = 0; x < s->width; x++) {
+			size_t i = (size_t)y * s->width + x;
+			uint8_t l = (uint8_t)lr_graph_is_source(g, x, y);
+
+			changed += l != s->label[i];
+			s->label[i] = l;
+		}
+	return changed;
+}
+
+static void
+lr_segment_energies(LrSegState *s, const LrSegGmm *fg, const LrSegGmm *bg)
+{
+	for (int i = 0; i < s->n; i++) {
+		s->dbg[i] = lr_segment_gmm_energy(bg, s->resid + 3 * i, LR_SEG_SHADOW);
+		s->dfg[i] = lr_segment_gmm_energy(fg, s->lab + 3 * i, 1.0f);
+	}
+}
+
+/* Labels 8-connected (CONN8) regions of LABEL == WANT; returns the count, or -1. COMP gets the id
+ * (0-based) or -1, AREA and TOUCH (touches the frame) are per id, caller frees them. */
+static int
+lr_segment_components(const uint8_t *label, int w, int h, int want, int conn8, int *comp,
+		      int **area, uint8_t **touch)
+{
+	int n = w * h, ncomp = 0, cap = 64;
+	int *queue = malloc((size_t)n * sizeof(int));
+
+	*area = malloc(cap * sizeof(int));
+	*touch = malloc(cap);
+	if (!queue || !*area || !*touch) {
+		free(queue);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		comp[i] = -1;
+	for (int i = 0; i < n; i++) {
+		int head = 0, tail = 0;
+
+		if (label[i] != want || comp[i] >= 0)
+			continue;
+		if (ncomp == cap) {
+			int *a;
+			uint8_t *t;
+
+			cap *= 2;
+			a = realloc(*area, cap * sizeof(int));
+			if (a)
+				*area = a;
+			t = realloc(*touch, cap);
+			if (t)
+				*touch = t;
+			if (!a || !t) {
+				free(queue);
+				return -1;
+			}
+		}
+		(*area)[ncomp] = 0;
+		(*touch)[ncomp] = 0;
+		comp[i] = ncomp;
+		queue[tail++] = i;
+		while (head < tail) {
+			int p = queue[head++], x = p % w, y = p / w;
+
+			(*area)[ncomp]++;
+			if (x == 0 || y == 0 || x == w - 1 || y == h - 1)
+				(*touch)[ncomp] = 1;
+			for (int dy = -1; dy <= 1; dy++)
+				for (int dx = -1; dx <= 1; dx++) {
+					int nx = x + dx, ny = y + dy, q;
+
+					if ((!dx && !dy) || (!conn8 && dx && dy))
+						continue;
+					if (nx < 0 || nx >= w || ny < 0 || ny >= h)
+						continue;
+					q = ny * w + nx;
+					if (label[q] == want && comp[q] < 0) {
+						comp[q] = ncomp;
+						queue[tail++] = q;
+					}
+				}
+		}
+		ncomp++;
+	}
+	free(queue);
+	return ncomp;
+}
+
+/* Keeps sizeable product components, drops specks and small clutter at the frame, fills holes. */
+static int
+lr_segment_clean(LrSegState *s)
+{
+	int *comp = malloc((size_t)s->n * sizeof(int));
+	int *area = NULL, ncomp, largest = 0;
+	uint8_t *touch = NULL;
+
+	if (!comp)
+		return -1;
+	ncomp = lr_segment_components(s->label, s->width, s->height, 1, 1, comp, &area, &touch);
+	if (ncomp < 0)
+		goto fail;
+	for (int c = 0; c < ncomp; c++)
+		if (area[c] > largest)
+			largest = area[c];
+	for (int c = 0; c < ncomp; c++) {
+		/* A speck: under 0.1% of the frame or under 2% of the main object. Clutter: a smaller
+		 * piece cut by the frame, since the product is framed and the clutter is not. */
+		int keep = area[c] >= 0.001 * s->n && area[c] >= 0.02 * largest;
+
+		if (touch[c] && area[c] < 0.25 * largest)
+			keep = 0;
+		area[c] = keep;
+	}
+	for (int i = 0; i < s->n; i++)
+		s->label[i] = comp[i] >= 0 && area[comp[i]];
+	free(area);
+	free(touch);
+	area = NULL;
+	touch = NULL;
+
+	/* Holes: background regions that do not reach the frame. */
+	ncomp = lr_segment_components(s->label, s->width, s->height, 0, 0, comp, &area, &touch);
+	if (ncomp < 0)
+		goto fail;
+	for (int i = 0; i < s->n; i++)
+		if (comp[i] >= 0 && !touch[comp[i]])
+			s->label[i] = 1;
+	free(area);
+	free(touch);
+	free(comp);
+	return 0;
+fail:
+	free(area);
+	free(touch);
+	free(comp);
+	return -1;
+}
+
+/* Chamfer distance (1, 1 diagonal: chessboard) of each pixel to the nearest pixel of the other
+ * label, capped at 255. */
+static void
+lr_segment_distance(const uint8_t *label, int w, int h, uint8_t *dist)
+{
+	for (int i = 0; i < w * h; i++)
+		dist[i] = 255;
+	for (int pass = 0; pass < 2; pass++)
+		for (int k = 0; k < w * h; k++) {
+			int i = pass ? w * h - 1 - k : k, x = i % w, y = i / w;
+			int step = pass ? 1 : -1;
+			int d = dist[i];
+
+			for (int dx = -1; dx <= 1; dx++) {
+				int nx = x + dx, ny = y + step, q;
+
+				if (nx < 0 || nx >= w || ny < 0 || ny >= h)
+					continue;
+				q = ny * w + nx;
+				d = label[q] != label[i] ? 1 : dist[q] + 1 < d ? dist[q] + 1 : d;
+				if (d > 255)
+					d = 255;
+				if (d < dist[i])
+					dist[i] = (uint8_t)d;
+				d = dist[i];
+			}
+			if (x - step >= 0 && x - step < w) {
+				int q = i - step;
+
+				d = label[q] != label[i] ? 1 : dist[q] + 1;
+				if (d < dist[i])
+					dist[i] = (uint8_t)(d > 255 ? 255 : d);
+			}
+		}
+}
+
+/* Confidence 0..1, a product of three factors:
+ *  - separation: over a band 2..8 px either side of the final boundary, the mean posterior margin
+ *    tanh(m / 2) of the final label, m the energy difference of the two colour models (negative
+ *    where the colours favour the other label). Near 1 when product and background colours are
+ *    distinct along the edge; near 0 when the cut rests on smoothness alone (white on white).
+ *  - found: 0 for no product (under 0.2% of the frame) or all product (over 97%), ramping to 1 at
+ *    1% and 85%.
+ *  - framing: 1 while at most a quarter of the frame's edge is product, falling to 0 at three
+ *    quarters, where "product" and "background" may well be swapped. */
+static double
+lr_segment_confidence(LrSegState *s, uint8_t *dist)
+{
+	double sum = 0, area = 0, found, framing, sep;
+	long nband = 0, edge_fg = 0, edge_n = 0;
+
+	lr_segment_distance(s->label, s->width, s->height, dist);
+	for (int i = 0; i < s->n; i++) {
+		int x = i % s->width, y = i / s->width;
+
+		area += s->label[i];
+		if (x == 0 || y == 0 || x == s->width - 1 || y == s->height - 1) {
+			edge_fg += s->label[i];
+			edge_n++;
+		}
+		if (dist[i] >= 2 && dist[i] <= 8) {
+			float m = s->dbg[i] - s->dfg[i];
+
+			sum += tanh((s->label[i] ? m : -m) / 2.0);
+			nband++;
+		}
+	}
+	area /= s->n;
+	sep = nband ? sum / nband : 0;
+	if (sep < 0)
+		sep = 0;
+	found = area < 0.002 ? 0 : area < 0.01 ? (area - 0.002) / 0.008 : 1;
+	if (area > 0.97)
+		found = 0;
+	else if (area > 0.85)
+		found *= (0.97 - area) / 0.12;
+	framing = (double)edge_fg / edge_n;
+	framing = framing < 0.25 ? 1 : framing > 0.75 ? 0 : (0.75 - framing) / 0.5;
+	return sep * found * framing;
+}
+
+/* Soft edge: 5x5 binomial blur of the binary label. Exact integers, so the interior stays exactly
+ * 255, the background further than 2 px exactly 0. */
+static void
+lr_segment_soften(const uint8_t *label, int w, int h, guchar *alpha, uint16_t *tmp)
+{
+	static const int k[5] = {1, 4, 6, 4, 1};
+
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int v = 0;
+
+			for (int t = -2; t <= 2; t++) {
+				int xx = x + t < 0 ? 0 : x + t >= w ? w - 1 : x + t;
+
+				v += k[t + 2] * label[(size_t)y * w + xx];
+			}
+			tmp[(size_t)y * w + x] = (uint16_t)v;
+		}
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int v = 0;
+
+			for (int t = -2; t <= 2; t++) {
+				int yy = y + t < 0 ? 0 : y + t >= h ? h - 1 : y + t;
+
+				v += k[t + 2] * tmp[(size_t)yy * w + x];
+			}
+			alpha[(size_t)y * w + x] = (guchar)((v * 255 + 128) / 256);
+		}
+}
+
+int
+lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, double *confidence)
+{
+	LrSegState s = {0};
+	LrSegGmm fg, bg;
+	int strip, err = -1, nfg = 0;
+	float thresh;
+
+	*confidence = 0;
+	if (width < 8 || height < 8) {
+		memset(alpha, 0, (size_t)width * height);
+		return 0;
+	}
+	s.width = width;
+	s.height = height;
+	s.n = width * height;
+	s.rng = 0x5eed1234u;
+	s.lab = malloc((size_t)s.n * 3 * sizeof(float));
+	s.resid = malloc((size_t)s.n * 3 * sizeof(float));
+	s.dfg = malloc((size_t)s.n * sizeof(float));
+	s.dbg = malloc((size_t)s.n * sizeof(float));
+	s.seed = malloc(s.n);
+	s.label = malloc(s.n);
+	s.sample = malloc(LR_SEG_SAMPLES * 3 * sizeof(float));
+	s.edge = malloc((size_t)s.n * 4 * sizeof(float));
+	s.graph = lr_graph_new(width, height);
+	s.prior = malloc((size_t)s.n * sizeof(float));
+	if (!s.lab || !s.resid || !s.dfg || !s.dbg || !s.seed || !s.label || !s.sample || !s.edge ||
+	    !s.graph || !s.prior)
+		goto out;
+
+	lr_segment_to_lab(rgb, s.n, s.lab);
+	if (lr_segment_smooth(s.lab, width, height))
+		goto out;
+	lr_segment_edges(&s);
+	/* Framing prior: a product photo centres the product, so the log odds of product fall with the
+	 * squared elliptical distance from the centre, +-LR_SEG_CENTRE/2 nats between the centre and
+	 * the middle of the sides. It only decides where colour does not (busy backgrounds). */
+	for (int y = 0; y < height; y++)
+		for (int x = 0; x < width; x++) {
+			float u = 2.0f * x / (width - 1) - 1.0f, v = 2.0f * y / (height - 1) - 1.0f;
+
+			s.prior[(size_t)y * width + x] = LR_SEG_CENTRE * (0.5f * (u * u + v * v) - 0.5f);
+		}
+
+	strip = (int)lrint(0.03 * (width < height ? width : height));
+	if (strip < 2)
+		strip = 2;
+	if (lr_segment_seed_border(&s, strip))
+		goto out;
+	if (lr_segment_fit_background(&s, &bg, s.seed, 1))
+		goto out;
+
+	/* Product seeds: pixels off the seed that the background model explains worse than nearly all
+	 * of the seed itself. */
+	{
+		float *e = s.dfg; /* scratch */
+		int m = 0, q;
+
+		for (int i = 0; i < s.n; i++) {
+			s.dbg[i] = lr_segment_gmm_energy(&bg, s.resid + 3 * i, LR_SEG_SHADOW);
+			if (s.seed[i])
+				e[m++] = s.dbg[i];
+		}
+		q = (int)(m * 0.99);
+		/* Selection of the q-th value (m > 0: the seed is never empty). */
+		for (int lo = 0, hi = m - 1; lo < hi;) {
+			float pivot = e[(lo + hi) / 2];
+			int i = lo, j = hi;
+
+			while (i <= j) {
+				while (e[i] < pivot)
+					i++;
+				while (e[j] > pivot)
+					j--;
+				if (i <= j) {
+					float t = e[i];
+
+					e[i++] = e[j];
+					e[j--] = t;
+				}
+			}
+			if (q <= j)
+				hi = j;
+			else if (q >= i)
+				lo = i;
+			else
+				break;
+		}
+		thresh = (m ? e[q] : 0) + 2.0f;
+	}
+	for (int i = 0; i < s.n; i++) {
+		s.label[i] = !s.seed[i] && s.dbg[i] > thresh + s.prior[i];
+		nfg += s.label[i];
+	}
+	if (nfg < 0.003 * s.n) {
+		/* Nothing stands out: assume the product is in the middle, as framing suggests. */
+		for (int y = 0; y < height; y++)
+			for (int x = 0; x < width; x++)
+				s.label[(size_t)y * width + x] = x > width / 3 && x < 2 * width / 3 &&
+								 y > height / 3 && y < 2 * height / 3;
+	}
+	{
+		int m = lr_segment_collect(&s, s.lab, s.label, 1, NULL);
+
+		lr_segment_gmm_fit(&fg, s.sample, m, lr_segment_reg_fg, &s.rng);
+	}
+
+	for (int it = 0; it < LR_SEG_ITERATIONS; it++) {
+		int changed, m;
+
+		lr_segment_energies(&s, &fg, &bg);
+		changed = lr_segment_cut(&s);
+		if (changed < 0)
+			goto out;
+		if (it == LR_SEG_ITERATIONS - 1 || changed < s.n / 1000)
+			break;
+		if (lr_segment_fit_background(&s, &bg, s.label, 0))
+			goto out;
+		m = lr_segment_collect(&s, s.lab, s.label, 1, NULL);
+		if (m < 30)
+			break;
+		lr_segment_gmm_fit(&fg, s.sample, m, lr_segment_reg_fg, &s.rng);
+	}
+
+	if (lr_segment_clean(&s))
+		goto out;
+	*confidence = lr_segment_confidence(&s, s.seed);
+	lr_segment_soften(s.label, width, height, alpha, (uint16_t *)s.dfg);
+	err = 0;
+out:
+	free(s.lab);
+	free(s.resid);
+	free(s.dfg);
+	free(s.dbg);
+	free(s.seed);
+	free(s.label);
+	free(s.sample);
+	free(s.edge);
+	lr_graph_free(s.graph);
+	free(s.prior);
+	return err;
+}
+
+/* Resizes IN to exactly W x H (vips_resize rounds the size; a row or column may be missing). */
+static int
+lr_segment_resize_to(VipsImage *parent, VipsImage *in, int w, int h, VipsKernel kernel,
+		     VipsImage **out)
+{
+	VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(parent), 2);
+
+	if (vips_resize(in, &t[0], (double)w / in->Xsize, "vscale", (double)h / in->Ysize, "kernel",
+			kernel, NULL))
+		return -1;
+	if (t[0]->Xsize == w && t[0]->Ysize == h) {
+		*out = t[0];
+		g_object_ref(*out);
+		return 0;
+	}
+	if (vips_embed(t[0], &t[1], 0, 0, w, h, "extend", VIPS_EXTEND_COPY, NULL))
+		return -1;
+	*out = t[1];
+	g_object_ref(*out);
+	return 0;
+}
+
+/* Box mean of radius R (window 2R+1), float. */
+static int
+lr_segment_box(VipsImage *parent, VipsImage *in, int r, VipsImage **out)
+{
+	VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(parent), 1);
+	int size = 2 * r + 1;
+
+	if (!(t[0] = vips_image_new_matrix(size, 1)))
+		return -1;
+	for (int i = 0; i < size; i++)
+		*VIPS_MATRIX(t[0], i, 0) = 1.0;
+	vips_image_set_double(t[0], "scale", size);
+	vips_image_set_double(t[0], "offset", 0);
+	/* convsep keeps the size (it extends the edges itself); float precision keeps the mean exact
+	 * enough for the variance. */
+	if (vips_convsep(in, out, t[0], "precision", VIPS_PRECISION_FLOAT, NULL))
+		return -1;
+	return 0;
+}
+
+int
+lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out)
+{
+	VipsImage *parent = vips_image_new();
+	VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(parent), 32);
+	int mw = alpha_small->Xsize, mh = alpha_small->Ysize;
+	/* Window radius at the mask's scale: a few pixels, so the full-size edge can move about as
+	 * far as the analysis mask could be wrong. eps in (0..1 units)^2: edges weaker than about
+	 * 0.05 in luminance are smoothed over rather than followed. */
+	const int r = 2;
+	const double eps = 0.05 * 0.05;
+	int err = -1;
+
+	*out = NULL;
+	/* Luminance I of the guide in 0..1, full size and at the mask's size; mask p in 0..1. */
+	if (vips_colourspace(guide, &t[0], VIPS_INTERPRETATION_B_W, NULL) ||
+	    vips_extract_band(t[0], &t[1], 0, NULL) ||
+	    vips_linear1(t[1], &t[2], 1.0 / 255, 0, NULL) ||
+	    lr_segment_resize_to(parent, t[2], mw, mh, VIPS_KERNEL_LINEAR, &t[3]) ||
+	    vips_linear1(alpha_small, &t[4], 1.0 / 255, 0, NULL))
+		goto out;
+	/* a = cov(I, p) / (var(I) + eps), b = mean(p) - a mean(I), both box-averaged. */
+	if (vips_multiply(t[3], t[3], &t[5], NULL) || vips_multiply(t[3], t[4], &t[6], NULL) ||
+	    lr_segment_box(parent, t[3], r, &t[7]) || lr_segment_box(parent, t[4], r, &t[8]) ||
+	    lr_segment_box(parent, t[5], r, &t[9]) || lr_segment_box(parent, t[6], r, &t[10]) ||
+	    vips_multiply(t[7], t[7], &t[11], NULL) || vips_subtract(t[9], t[11], &t[12], NULL) ||
+	    vips_multiply(t[7], t[8], &t[13], NULL) || vips_subtract(t[10], t[13], &t[14], NULL) ||
+	    vips_linear1(t[12], &t[15], 1, eps, NULL) || vips_divide(t[14], t[15], &t[16], NULL) ||
+	    vips_multiply(t[16], t[7], &t[17], NULL) || vips_subtract(t[8], t[17], &t[18], NULL) ||
+	    lr_segment_box(parent, t[16], r, &t[19]) || lr_segment_box(parent, t[18], r, &t[20]))
+		goto out;
+	/* The small images are tiny: render them once so the full-size pipeline does not recompute
+	 * the whole chain per tile. */
+	if (!(t[21] = vips_image_copy_memory(t[19])) || !(t[22] = vips_image_copy_memory(t[20])))
+		goto out;
+	if (lr_segment_resize_to(parent, t[21], guide->Xsize, guide->Ysize, VIPS_KERNEL_LINEAR,
+				 &t[23]) ||
+	    lr_segment_resize_to(parent, t[22], guide->Xsize, guide->Ysize, VIPS_KERNEL_LINEAR,
+				 &t[24]))
+		goto out;
+	/* q = 255 (a I + b); then exact 255 and 0 where the filter is within 5 of them. */
+	if (vips_multiply(t[23], t[2], &t[25], NULL) || vips_add(t[25], t[24], &t[26], NULL) ||
+	    vips_linear1(t[26], &t[27], 255, 0.5, NULL) ||
+	    vips_cast(t[27], &t[28], VIPS_FORMAT_UCHAR, NULL) ||
+	    vips_moreeq_const1(t[27], &t[29], 250.5, NULL) ||
+	    vips_more_const1(t[27], &t[30], 5.5, NULL) || vips_orimage(t[28], t[29], &t[31], NULL))
+		goto out;
+	if (vips_andimage(t[31], t[30], out, NULL))
+		goto out;
+	err = 0;
+out:
+	g_object_unref(parent);
+	return err;
+}

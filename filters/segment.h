@@ -1,0 +1,27 @@
+/* segment.h: the product/background segmentation the analyse stage applies.
+ *
+ * lr_segment_product() works at a small analysis scale on a plain RGB buffer: a background colour model
+ * seeded from the image border and a product model, refined by graph cuts (GrabCut-style iterations on an
+ * 8-connected grid, solved with the max-flow in maxflow.h). lr_segment_upsample() carries the small
+ * mask back to full resolution with an edge-aware (guided) filter so the edge follows the full-size image.
+ */
+#ifndef LR_SEGMENT_H
+#define LR_SEGMENT_H
+
+#include <vips/vips.h>
+
+/* Segments the product in RGB (WIDTH*HEIGHT*3 bytes, row-major, sRGB, 8-bit).
+ * ALPHA receives WIDTH*HEIGHT bytes: 255 product, 0 background, intermediate values only on the boundary.
+ * Several separate objects in the middle of the frame are all product. Shadows cast on the supporting
+ * surface are background.
+ * *CONFIDENCE receives how sure the segmentation is, 0..1 (low when product and background colours
+ * overlap, when no clear product was found, or when the product fills nearly all the frame).
+ * Returns 0, or -1 if memory ran out. */
+int lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, double *confidence);
+
+/* Carries ALPHA_SMALL (uchar, 1 band) up to the size of GUIDE (the full-size sRGB uchar image) with a
+ * guided filter so the boundary follows GUIDE's edges; the result is uchar, 1 band, 255 = product, with
+ * a soft anti-aliased edge. *OUT is a new reference owned by the caller. Returns 0 or -1 (vips error). */
+int lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out);
+
+#endif

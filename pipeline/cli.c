@@ -1,0 +1,193 @@
+/* cli.c: `listready process`, `explain` and `profiles` (see the README for the contract).
+ *
+ * Output discipline: stdout carries only the machine-readable result (one JSON object per photo, one per
+ * line) or, with --format table, the human summary; every diagnostic goes to stderr. Exit status 0 means
+ * every photo reached a definite outcome, rejections and quarantines included; 1 means at least one did
+ * not (unreadable path, store failure); 2 is a usage error.
+ */
+#include "pipeline/cli.h"
+#include "filters/filter.h"
+#include "pipeline/report.h"
+#include "pipeline/run.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define LR_DEFAULT_STORE "listready-store"
+
+/* Parses ARGV with ENTRIES; on error prints it with the help and returns FALSE. */
+static gboolean
+parse(const char *usage, const char *summary, GOptionEntry *entries, int *argc, char ***argv)
+{
+	g_autoptr(GOptionContext) context = g_option_context_new(usage);
+	g_autoptr(GError) error = NULL;
+	g_option_context_set_summary(context, summary);
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, argc, argv, &error)) {
+		fprintf(stderr, "listready: %s\n", error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static LrProfile *
+load_profile(const char *name)
+{
+	g_autoptr(GError) error = NULL;
+	LrProfile *profile = lr_profile_load(name ? name : "default", &error);
+	if (!profile)
+		fprintf(stderr, "listready: %s\n", error->message);
+	return profile;
+}
+
+static void
+print_table_row(const LrOutcome *out)
+{
+	const LrContext *ctx = out->ctx;
+	GString *reasons = g_string_new(NULL);
+	if (!strcmp(out->status, "duplicate"))
+		g_string_printf(reasons, "duplicate of #%" G_GINT64_FORMAT, out->duplicate_of);
+	else if (ctx->error)
+		g_string_printf(reasons, "%s: %s", ctx->error_code, ctx->error);
+	for (guint i = 0; !ctx->error && i < ctx->reasons->len; i++)
+		g_string_append_printf(reasons, "%s%s", i ? ", " : "",
+				       g_array_index(ctx->reasons, LrReason, i).code);
+	g_autofree char *name = g_path_get_basename(out->file);
+	printf("%-28.28s %-13s %5.2f  %s\n", name, out->status, ctx->score,
+	       reasons->len ? reasons->str : "-");
+	g_string_free(reasons, TRUE);
+}
+
+int
+lr_cli_process(int argc, char **argv)
+{
+	char *store_dir = NULL, *profile_name = NULL, *format = NULL;
+	GOptionEntry entries[] = {
+		{ "store", 's', 0, G_OPTION_ARG_FILENAME, &store_dir,
+		  "Store folder (default ./" LR_DEFAULT_STORE ")", "DIR" },
+		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile_name,
+		  "Marketplace profile: a name (listready profiles) or a .ini path (default: default)",
+		  "NAME" },
+		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format,
+		  "Output: json (one object per photo per line, the default) or table", "FORMAT" },
+		{ NULL },
+	};
+	if (!parse("FILE... - run photos through the pipeline into the store",
+		   "Prints one JSON object per photo: file, id, status, reasons, scores, renditions,\n"
+		   "orientation, source. Exit status 0 when every photo reached a definite outcome\n"
+		   "(accepted, needs_review, quarantined, duplicate).",
+		   entries, &argc, &argv))
+		return 2;
+	gboolean table = format && !strcmp(format, "table");
+	if (format && !table && strcmp(format, "json")) {
+		fprintf(stderr, "listready: --format must be json or table\n");
+		return 2;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "listready process: no FILE given (see listready process --help)\n");
+		return 2;
+	}
+	LrProfile *profile = load_profile(profile_name);
+	if (!profile)
+		return 2;
+	g_autoptr(GError) error = NULL;
+	LrStore *store = lr_store_open(store_dir ? store_dir : LR_DEFAULT_STORE, &error);
+	if (!store) {
+		fprintf(stderr, "listready: %s\n", error->message);
+		lr_profile_free(profile);
+		return 1;
+	}
+
+	int failures = 0;
+	if (table)
+		printf("%-28s %-13s %5s  %s\n", "FILE", "STATUS", "SCORE", "REASONS");
+	for (int i = 1; i < argc; i++) {
+		LrOutcome out;
+		if (lr_process_file(store, profile, argv[i], &out)) {
+			fprintf(stderr, "listready: %s: %s\n", argv[i], out.ctx->error);
+			failures++;
+		}
+		if (table)
+			print_table_row(&out);
+		else {
+			g_autofree char *json = lr_report_json(&out, FALSE, NULL);
+			printf("%s\n", json);
+		}
+		fflush(stdout);
+		lr_outcome_clear(&out);
+	}
+	if (table)
+		printf("\nStore: %s (renditions under %s/renditions, catalog in %s/listready.db)\n",
+		       lr_store_dir(store), lr_store_dir(store), lr_store_dir(store));
+	lr_store_close(store);
+	lr_profile_free(profile);
+	g_free(store_dir);
+	g_free(profile_name);
+	g_free(format);
+	return failures ? 1 : 0;
+}
+
+int
+lr_cli_explain(int argc, char **argv)
+{
+	char *profile_name = NULL, *dump = NULL;
+	GOptionEntry entries[] = {
+		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile_name,
+		  "Marketplace profile (default: default)", "NAME" },
+		{ "dump", 'd', 0, G_OPTION_ARG_FILENAME, &dump,
+		  "Write normalized.png, mask.png and final.png into DIR", "DIR" },
+		{ NULL },
+	};
+	if (!parse("FILE - analyse one photo without a store",
+		   "Prints the JSON report of `process` plus each metric with its threshold and\n"
+		   "sub-score, the product box, the EXIF summary and per-stage timings. Nothing is\n"
+		   "stored.",
+		   entries, &argc, &argv))
+		return 2;
+	if (argc != 2) {
+		fprintf(stderr, "listready explain: give exactly one FILE (see listready explain --help)\n");
+		return 2;
+	}
+	LrProfile *profile = load_profile(profile_name);
+	if (!profile)
+		return 2;
+	LrOutcome out;
+	int status = lr_process_file(NULL, profile, argv[1], &out) ? 1 : 0;
+	g_autofree char *json = lr_report_json(&out, TRUE, NULL);
+	printf("%s\n", json);
+	if (dump) {
+		g_autoptr(GError) error = NULL;
+		if (lr_dump_stages(&out, dump, &error)) {
+			fprintf(stderr, "listready: --dump: %s\n", error->message);
+			status = 1;
+		}
+	}
+	lr_outcome_clear(&out);
+	lr_profile_free(profile);
+	g_free(profile_name);
+	g_free(dump);
+	return status;
+}
+
+int
+lr_cli_profiles(int argc, char **argv)
+{
+	GOptionEntry entries[] = { { NULL } };
+	if (!parse("- list the marketplace profiles and every stage parameter",
+		   "Profiles set stage parameters in groups named after the stage.", entries, &argc,
+		   &argv))
+		return 2;
+	g_auto(GStrv) names = lr_profile_names();
+	printf("Profiles:");
+	for (int i = 0; names[i]; i++)
+		printf(" %s", names[i]);
+	printf("\n\nStage parameters ([group] key: range, default):\n");
+	for (int i = 0; lr_filter_order[i]; i++) {
+		const LrFilter *f = lr_filter_order[i];
+		printf("[%s] %s\n", f->name, f->summary);
+		for (const LrParam *p = f->params; p->name; p++)
+			printf("  %-24s %g..%g, default %g: %s\n", p->name, p->min, p->max, p->def,
+			       p->help);
+	}
+	return 0;
+}

@@ -1,0 +1,88 @@
+/* context.c: creation and teardown of the per-image context (see filters/context.h). */
+#include "filters/context.h"
+
+#include <stdarg.h>
+
+static void
+rendition_free(gpointer data)
+{
+	LrRendition *r = data;
+	g_free(r->name);
+	g_free(r->format);
+	g_free(r->data);
+	g_free(r->path);
+	g_free(r);
+}
+
+LrContext *
+lr_context_new(const char *path, const LrProfile *profile)
+{
+	LrContext *ctx = g_new0(LrContext, 1);
+	/* An empty image serves as the parent that owns every temporary of this photo. */
+	ctx->scope = VIPS_OBJECT(vips_image_new());
+	ctx->profile = profile;
+	ctx->path = g_strdup(path);
+	ctx->orientation = 1;
+	ctx->renditions = g_ptr_array_new_with_free_func(rendition_free);
+	ctx->reasons = g_array_new(FALSE, TRUE, sizeof(LrReason));
+	ctx->scores = g_array_new(FALSE, TRUE, sizeof(LrScore));
+	return ctx;
+}
+
+void
+lr_context_free(LrContext *ctx)
+{
+	if (!ctx)
+		return;
+	g_ptr_array_unref(ctx->renditions);
+	g_array_unref(ctx->reasons);
+	g_array_unref(ctx->scores);
+	g_object_unref(ctx->scope);
+	g_free(ctx->path);
+	g_free(ctx->format);
+	g_free(ctx->icc);
+	g_free(ctx->error);
+	g_free(ctx);
+}
+
+int
+lr_context_fail(LrContext *ctx, const char *code, const char *format, ...)
+{
+	if (!ctx->error) {
+		va_list ap;
+		va_start(ap, format);
+		ctx->error = g_strdup_vprintf(format, ap);
+		va_end(ap);
+		ctx->error_code = code;
+		const char *detail = vips_error_buffer();
+		if (detail && *detail)
+			g_debug("%s: %s (%s)", ctx->path, ctx->error, detail);
+	}
+	vips_error_clear();
+	return -1;
+}
+
+VipsImage *
+lr_context_own(LrContext *ctx, VipsImage *image)
+{
+	VipsObject **slot = vips_object_local_array(ctx->scope, 1);
+	slot[0] = VIPS_OBJECT(image);
+	return image;
+}
+
+void
+lr_context_add_reason(LrContext *ctx, const char *code, double value, double threshold)
+{
+	LrReason reason = { code, value, threshold };
+	g_array_append_val(ctx->reasons, reason);
+}
+
+void
+lr_context_time(LrContext *ctx, const char *name, double ms)
+{
+	if (ctx->n_timings < LR_MAX_TIMINGS) {
+		ctx->timing_names[ctx->n_timings] = name;
+		ctx->timing_ms[ctx->n_timings] = ms;
+		ctx->n_timings++;
+	}
+}

@@ -1,0 +1,62 @@
+/* main.c: the listready command — dispatch to a sub-command. */
+#include "pipeline/cli.h"
+#include "pipeline/load.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <vips/vips.h>
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "process", lr_cli_process, "run photos through the pipeline into the store" },
+	{ "explain", lr_cli_explain, "analyse one photo without a store; --dump writes stage images" },
+	{ "profiles", lr_cli_profiles, "list marketplace profiles and stage parameters" },
+};
+
+static void
+usage(FILE *to)
+{
+	fprintf(to, "Usage: listready COMMAND [OPTION...]\n\n"
+		    "Turns phone photos of products into marketplace-ready catalog images.\n\n"
+		    "Commands:\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		fprintf(to, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(to, "\n`listready COMMAND --help` explains each command. Version " LR_VERSION ".\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C"); /* JSON and profile numbers use '.' whatever the locale */
+	if (VIPS_INIT(argv[0]))
+		vips_error_exit("cannot start libvips");
+	lr_load_init();
+
+	int status = 2;
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		status = argc < 2 ? 2 : 0;
+	} else if (!strcmp(argv[1], "--version")) {
+		printf("listready " LR_VERSION "\n");
+		status = 0;
+	} else {
+		size_t i;
+		for (i = 0; i < G_N_ELEMENTS(commands); i++)
+			if (!strcmp(argv[1], commands[i].name))
+				break;
+		if (i < G_N_ELEMENTS(commands))
+			status = commands[i].run(argc - 1, argv + 1);
+		else {
+			fprintf(stderr, "listready: unknown command \"%s\"\n\n", argv[1]);
+			usage(stderr);
+		}
+	}
+	vips_shutdown();
+	return status;
+}

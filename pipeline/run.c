@@ -1,0 +1,252 @@
+/* run.c: one photo's trip through listready (see run.h).
+ *
+ * The order is: read the bytes once (they are what is hashed, kept and decoded, so a file changing
+ * underneath cannot make them disagree), look the hash up, decode, keep the original, run the stages,
+ * write the renditions, then record everything in one transaction. A photo that fails anywhere before
+ * the record is quarantined with the failing step's reason; only a failure of the store itself is an
+ * error of the run.
+ */
+#include "pipeline/run.h"
+#include "filters/filter.h"
+#include "pipeline/fsutil.h"
+#include "pipeline/load.h"
+#include "pipeline/report.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int
+lr_run_stages(LrContext *ctx)
+{
+	for (int i = 0; lr_filter_order[i]; i++) {
+		const LrFilter *filter = lr_filter_order[i];
+		gint64 start = g_get_monotonic_time();
+		int err = filter->process(ctx);
+		lr_context_time(ctx, filter->name, (g_get_monotonic_time() - start) / 1000.0);
+		if (err)
+			return -1;
+	}
+	return 0;
+}
+
+/* Extension for the kept original: from the sniffed format, else from the name. */
+static const char *
+original_extension(const LrContext *ctx)
+{
+	static const char *const known[][2] = { { "jpeg", "jpg" }, { "png", "png" },
+						{ "webp", "webp" }, { "heif", "heic" },
+						{ "avif", "avif" }, { "gif", "gif" },
+						{ "tiff", "tif" } };
+	for (guint i = 0; ctx->format && i < G_N_ELEMENTS(known); i++)
+		if (!strcmp(ctx->format, known[i][0]))
+			return known[i][1];
+	return "bin";
+}
+
+static void
+read_exif(LrOutcome *out)
+{
+	const void *data;
+	size_t length;
+	VipsImage *image = out->ctx->image;
+	if (image && vips_image_get_typeof(image, VIPS_META_EXIF_NAME) &&
+	    !vips_image_get_blob(image, VIPS_META_EXIF_NAME, &data, &length))
+		lr_exif_summary_parse(data, length, &out->exif);
+}
+
+/* Inserts OUT's row with the N rendition ROWS already written. Returns the id, or 0 with ERROR. */
+static gint64
+insert_row(LrStore *store, const LrOutcome *out, const char *original_path,
+	   const LrRenditionRow *rows, int n, GError **error)
+{
+	const LrContext *ctx = out->ctx;
+	g_autofree char *reasons = lr_report_reasons_json(out, NULL);
+	g_autofree char *scores = lr_report_scores_json(out);
+	g_autofree char *name = g_path_get_basename(out->file);
+	LrImageRow row = {
+		.sha256 = out->sha256,
+		.original_name = name,
+		.original_path = original_path,
+		.original_bytes = out->bytes,
+		.source_format = ctx->format,
+		.source_width = ctx->source_width,
+		.source_height = ctx->source_height,
+		.profile = ctx->profile->name,
+		.pipeline_version = LR_PIPELINE_VERSION,
+		.status = out->status,
+		.duplicate_of = out->duplicate_of,
+		.score = ctx->score,
+		.reasons_json = reasons,
+		.scores_json = scores,
+		.capture_time = out->exif.capture_time,
+		.camera_make = out->exif.make,
+		.camera_model = out->exif.model,
+		.has_gps = out->exif.has_gps,
+		.orientation = ctx->orientation,
+	};
+	return lr_store_add_image(store, &row, rows, n, error);
+}
+
+/* Writes OUT's renditions and records it in STORE; sets out->id. Returns 0 or -1 (ctx->error set). */
+static int
+record(LrStore *store, LrOutcome *out, const char *original_path)
+{
+	LrContext *ctx = out->ctx;
+	GError *error = NULL;
+	int n = ctx->renditions->len;
+	LrRenditionRow *rows = g_new0(LrRenditionRow, MAX(n, 1));
+	char **shas = g_new0(char *, n + 1);
+	char **paths = g_new0(char *, n + 1);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		LrRendition *r = g_ptr_array_index(ctx->renditions, i);
+		const char *ext = !strcmp(r->format, "jpeg") ? "jpg" : r->format;
+		paths[i] = lr_store_put_file(store, "renditions", r->data, r->length, ext, &shas[i],
+					     &error);
+		if (!paths[i])
+			break;
+		r->path = lr_store_path(store, paths[i]);
+		rows[i] = (LrRenditionRow){ r->name,  r->format, r->width, r->height,
+					    (gint64)r->length, shas[i], paths[i] };
+	}
+	if (i == n)
+		out->id = insert_row(store, out, original_path, rows, n, &error);
+	if (out->id <= 0) {
+		/* A store failure replaces whatever the photo's own outcome was. */
+		g_clear_pointer(&ctx->error, g_free);
+		lr_context_fail(ctx, "internal", "The store failed: %s",
+				error ? error->message : "unknown error");
+	}
+	g_clear_error(&error);
+	g_strfreev(shas);
+	g_strfreev(paths);
+	g_free(rows);
+	return out->id > 0 ? 0 : -1;
+}
+
+int
+lr_process_file(LrStore *store, const LrProfile *profile, const char *path, LrOutcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->file = g_strdup(path);
+	out->ctx = lr_context_new(path, profile);
+	LrContext *ctx = out->ctx;
+	g_autofree char *data = NULL;
+	g_autofree char *original_path = NULL;
+	gsize length = 0;
+	GError *error = NULL;
+	struct stat st;
+	gint64 start = g_get_monotonic_time();
+	double max_bytes = lr_profile_double(profile, "limits", "max_file_bytes", 200 << 20);
+
+	out->status = "quarantined";
+	if (stat(path, &st) || !S_ISREG(st.st_mode)) {
+		/* Nothing to keep, so no definite outcome: the caller reports a failure. */
+		lr_context_fail(ctx, "unreadable", "The file cannot be opened: %s.",
+				errno ? g_strerror(errno) : "not a regular file");
+		return -1;
+	}
+	out->bytes = st.st_size;
+	if (st.st_size > max_bytes) {
+		lr_context_fail(ctx, "file_too_large", "The file is %.1f MB; the limit is %.1f MB.",
+				st.st_size / 1e6, max_bytes / 1e6);
+		return store ? record(store, out, NULL) : 0;
+	}
+	if (!g_file_get_contents(path, &data, &length, &error)) {
+		lr_context_fail(ctx, "unreadable", "The file cannot be read: %s.", error->message);
+		g_error_free(error);
+		return -1;
+	}
+	out->bytes = length;
+	out->sha256 = lr_sha256_hex(data, length);
+
+	if (store) {
+		gint64 first = lr_store_find_sha256(store, out->sha256, &error);
+		if (first < 0) {
+			lr_context_fail(ctx, "internal", "The store failed: %s", error->message);
+			g_error_free(error);
+			return -1;
+		}
+		if (first > 0) {
+			out->status = "duplicate";
+			out->duplicate_of = first;
+			return record(store, out, NULL);
+		}
+	}
+
+	int loaded = lr_load_bytes(ctx, data, length);
+	lr_context_time(ctx, "load", (g_get_monotonic_time() - start) / 1000.0);
+	read_exif(out);
+	if (store) {
+		/* The original is kept whatever happens next, byte-identical. */
+		original_path = lr_store_put_file(store, "originals", data, length,
+						  original_extension(ctx), NULL, &error);
+		if (!original_path) {
+			lr_context_fail(ctx, "internal", "The store failed: %s", error->message);
+			g_error_free(error);
+			return -1;
+		}
+	}
+	g_clear_pointer(&data, g_free);
+
+	if (!loaded && !lr_run_stages(ctx))
+		out->status = ctx->status;
+	else
+		out->status = "quarantined";
+	if (!store)
+		return 0;
+	/* A quarantined photo keeps no half-made renditions. */
+	if (!strcmp(out->status, "quarantined"))
+		g_ptr_array_set_size(ctx->renditions, 0);
+	return record(store, out, original_path);
+}
+
+void
+lr_outcome_clear(LrOutcome *out)
+{
+	lr_context_free(out->ctx);
+	lr_exif_summary_clear(&out->exif);
+	g_free(out->file);
+	g_free(out->sha256);
+	memset(out, 0, sizeof(*out));
+}
+
+static int
+dump_png(VipsImage *image, const char *dir, const char *name, GError **error)
+{
+	void *buf;
+	size_t len;
+	if (!image) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no %s image: the stage did not run",
+			    name);
+		return -1;
+	}
+	if (vips_pngsave_buffer(image, &buf, &len, "compression", 3, "strip", TRUE, NULL)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", name,
+			    vips_error_buffer());
+		vips_error_clear();
+		return -1;
+	}
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	int err = lr_write_file_atomic(path, buf, len, error);
+	g_free(buf);
+	return err;
+}
+
+int
+lr_dump_stages(const LrOutcome *out, const char *dir, GError **error)
+{
+	const LrContext *ctx = out->ctx;
+	if (g_mkdir_with_parents(dir, 0755)) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", dir,
+			    g_strerror(errno));
+		return -1;
+	}
+	if (dump_png(ctx->normalized, dir, "normalized.png", error) ||
+	    dump_png(ctx->mask, dir, "mask.png", error) ||
+	    dump_png(ctx->composed, dir, "final.png", error))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,143 @@
+/* test_metrics.c: the quality measures against known degradations.
+ *
+ * Ground truth: the same generated scene sharp and with known defocus, flat fields with known noise
+ * sigma, masks that do or do not touch the frame, and a scene with a known exposure gain.
+ */
+#include "filters/metrics.h"
+#include "samples/synth.h"
+#include "tests/testutil.h"
+
+#include <math.h>
+
+static LrContext *
+analyse_scene(const LrSynthSpec *spec)
+{
+	VipsImage *image, *mask;
+	g_assert_cmpint(lr_synth_render(spec, &image, &mask), ==, 0);
+	LrContext *ctx = lr_test_run_image(image, "decide");
+	g_object_unref(image);
+	g_object_unref(mask);
+	return ctx;
+}
+
+/* Sharpness ranks a blurred copy below its sharp original, monotonically with the blur, and the
+ * default threshold separates clear defocus from a sharp photo. */
+static void
+test_sharpness_ranks_blur(void)
+{
+	static const double sigmas[] = { 0, 2, 5, 10 };
+	double last = 2;
+	for (guint i = 0; i < G_N_ELEMENTS(sigmas); i++) {
+		LrSynthSpec spec;
+		lr_synth_spec_default(&spec, 2400, 1800);
+		spec.blur_sigma = sigmas[i];
+		LrContext *ctx = analyse_scene(&spec);
+		double s = ctx->metrics.sharpness;
+		g_test_message("blur sigma %.0f: sharpness %.3f", sigmas[i], s);
+		g_assert_cmpfloat(s, <, last);
+		last = s;
+		gboolean flagged = FALSE;
+		for (guint r = 0; r < ctx->reasons->len; r++)
+			flagged |= !g_strcmp0(g_array_index(ctx->reasons, LrReason, r).code, "blur");
+		if (sigmas[i] == 0)
+			g_assert_false(flagged);
+		if (sigmas[i] >= 10)
+			g_assert_true(flagged);
+		lr_context_free(ctx);
+	}
+}
+
+/* The blur measure on a synthetic step edge: a sharp step is sharper than a ramp. */
+static void
+test_blur_metric_edges(void)
+{
+	const int w = 64, h = 64;
+	guchar *sharp = g_malloc(w * h), *soft = g_malloc(w * h);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			sharp[y * w + x] = x < w / 2 ? 40 : 220;
+			soft[y * w + x] = (guchar)CLAMP(40 + (x - w / 2 + 8) * 180 / 16, 40, 220);
+		}
+	double b_sharp = lr_metric_blur(sharp, NULL, w, h);
+	double b_soft = lr_metric_blur(soft, NULL, w, h);
+	g_test_message("step %.3f, ramp %.3f", b_sharp, b_soft);
+	g_assert_cmpfloat(b_sharp, <, 0.2);
+	g_assert_cmpfloat(b_soft, >, 0.6);
+	g_free(sharp);
+	g_free(soft);
+}
+
+/* Noise: a flat field plus Gaussian noise of known sigma is estimated within 15%. */
+static void
+test_noise_estimate(void)
+{
+	static const double sigmas[] = { 0, 3, 8 };
+	for (guint i = 0; i < G_N_ELEMENTS(sigmas); i++) {
+		VipsImage *noise, *shifted, *u;
+		g_assert_cmpint(vips_gaussnoise(&noise, 512, 512, "mean", 128.0, "sigma", sigmas[i],
+						"seed", 7, NULL),
+				==, 0);
+		g_assert_cmpint(vips_linear1(noise, &shifted, 1, 0, NULL), ==, 0);
+		g_assert_cmpint(vips_cast_uchar(shifted, &u, NULL), ==, 0);
+		VipsImage *m = vips_image_copy_memory(u);
+		double est = lr_metric_noise(VIPS_IMAGE_ADDR(m, 0, 0), 512, 512);
+		g_test_message("sigma %.0f: estimated %.2f", sigmas[i], est);
+		/* Rounding to 8 bits adds about 0.29 levels of noise of its own. */
+		double expected = sqrt(sigmas[i] * sigmas[i] + (sigmas[i] > 0 ? 1.0 / 12 : 0));
+		g_assert_cmpfloat(fabs(est - expected), <=, 0.15 * expected + 0.35);
+		g_object_unref(noise);
+		g_object_unref(shifted);
+		g_object_unref(u);
+		g_object_unref(m);
+	}
+}
+
+/* Frame contact: a mask touching the left edge along a third of it, and one clear of every edge. */
+static void
+test_edge_contact(void)
+{
+	const int w = 90, h = 60;
+	guchar *mask = g_malloc0(w * h);
+	for (int y = 20; y < 40; y++)
+		for (int x = 0; x < 30; x++)
+			mask[y * w + x] = 255;
+	g_assert_cmpfloat(fabs(lr_metric_edge_contact(mask, w, h) - 20.0 / 60), <, 1e-9);
+	memset(mask, 0, w * h);
+	for (int y = 20; y < 40; y++)
+		for (int x = 10; x < 30; x++)
+			mask[y * w + x] = 255;
+	g_assert_cmpfloat(lr_metric_edge_contact(mask, w, h), ==, 0);
+	g_free(mask);
+}
+
+/* Exposure: a photo at a sixth of the light is flagged underexposed; the normal one is not. */
+static void
+test_underexposure(void)
+{
+	for (int dark = 0; dark <= 1; dark++) {
+		LrSynthSpec spec;
+		lr_synth_spec_default(&spec, 2400, 1800);
+		spec.exposure = dark ? 0.15 : 1.0;
+		LrContext *ctx = analyse_scene(&spec);
+		gboolean flagged = FALSE;
+		for (guint r = 0; r < ctx->reasons->len; r++)
+			flagged |= !g_strcmp0(g_array_index(ctx->reasons, LrReason, r).code,
+					      "underexposed");
+		g_test_message("exposure %.2f: highlight %.3f", spec.exposure,
+			       ctx->metrics.highlight);
+		g_assert_cmpint(flagged, ==, dark);
+		lr_context_free(ctx);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	lr_test_init(&argc, &argv);
+	g_test_add_func("/metrics/blur-metric-edges", test_blur_metric_edges);
+	g_test_add_func("/metrics/sharpness-ranks-blur", test_sharpness_ranks_blur);
+	g_test_add_func("/metrics/noise-estimate", test_noise_estimate);
+	g_test_add_func("/metrics/edge-contact", test_edge_contact);
+	g_test_add_func("/metrics/underexposure", test_underexposure);
+	return g_test_run();
+}

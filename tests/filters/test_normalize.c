@@ -1,0 +1,124 @@
+/* test_normalize.c: the normalize stage brings every photo upright, in sRGB, 8-bit, with no metadata.
+ *
+ * Ground truth: generated photos stored with each EXIF orientation (their upright pixels are known), and
+ * the real-world orientation set, where every Landscape_N must look like Landscape_1 once oriented.
+ */
+#include "samples/synth.h"
+#include "tests/testutil.h"
+
+#include <string.h>
+
+static void
+assert_clean_srgb(VipsImage *image)
+{
+	g_assert_cmpint(image->Bands, ==, 3);
+	g_assert_cmpint(image->BandFmt, ==, VIPS_FORMAT_UCHAR);
+	g_assert_cmpint(image->Type, ==, VIPS_INTERPRETATION_sRGB);
+	g_assert_false(vips_image_get_typeof(image, VIPS_META_EXIF_NAME));
+	g_assert_false(vips_image_get_typeof(image, VIPS_META_XMP_NAME));
+	g_assert_false(vips_image_get_typeof(image, VIPS_META_ICC_NAME));
+	g_assert_false(vips_image_get_typeof(image, VIPS_META_ORIENTATION));
+}
+
+/* Every EXIF orientation on a generated photo: stored transformed, normalized back to upright. */
+static void
+test_generated_orientations(void)
+{
+	LrSynthSpec spec;
+	VipsImage *upright, *mask;
+	g_autofree char *dir = lr_test_tmpdir();
+
+	lr_synth_spec_default(&spec, 480, 320);
+	spec.centre_x = 0.4; /* off-centre so that a mirror or a wrong turn shows */
+	g_assert_cmpint(lr_synth_render(&spec, &upright, &mask), ==, 0);
+	for (int o = 1; o <= 8; o++) {
+		g_autofree char *path = g_strdup_printf("%s/o%d.jpg", dir, o);
+		g_assert_cmpint(lr_synth_save_jpeg(upright, o, FALSE, 95, path), ==, 0);
+		LrContext *ctx = lr_test_run(path, "normalize", FALSE);
+		g_assert_cmpint(ctx->orientation, ==, o);
+		double mad = lr_test_mad(ctx->normalized, upright);
+		g_test_message("orientation %d: mean abs difference %.2f", o, mad);
+		g_assert_cmpfloat(mad, >=, 0);
+		g_assert_cmpfloat(mad, <, 4);
+		assert_clean_srgb(ctx->normalized);
+		lr_context_free(ctx);
+	}
+	g_object_unref(upright);
+	g_object_unref(mask);
+}
+
+/* The real-world set: Landscape_0 (invalid value) .. Landscape_8 all match Landscape_1. */
+static void
+test_realworld_orientations(void)
+{
+	g_autofree char *ref_path = lr_test_realworld("orientation/Landscape_1.jpg");
+	LrContext *ref = lr_test_run(ref_path, "normalize", FALSE);
+	g_assert_cmpint(ref->normalized->Xsize, ==, 1800);
+	g_assert_cmpint(ref->normalized->Ysize, ==, 1200);
+	for (int o = 0; o <= 8; o++) {
+		g_autofree char *name = g_strdup_printf("orientation/Landscape_%d.jpg", o);
+		g_autofree char *path = lr_test_realworld(name);
+		LrContext *ctx = lr_test_run(path, "normalize", FALSE);
+		double mad = lr_test_mad(ctx->normalized, ref->normalized);
+		g_test_message("Landscape_%d: orientation %d, mean abs difference %.2f", o,
+			       ctx->orientation, mad);
+		g_assert_cmpint(ctx->orientation, ==, o == 0 ? 1 : o);
+		g_assert_cmpfloat(mad, >=, 0);
+		g_assert_cmpfloat(mad, <, 4);
+		assert_clean_srgb(ctx->normalized);
+		lr_context_free(ctx);
+	}
+	lr_context_free(ref);
+}
+
+/* 16-bit, palette, alpha, CMYK and ICC-tagged files all come out 8-bit sRGB with 3 bands. */
+static void
+test_realworld_colour_formats(void)
+{
+	static const char *const files[] = {
+		"formats/libvips/sample.png",  /* 16-bit RGB */
+		"formats/libvips/indexed.png", /* palette */
+		"formats/libvips/rgba.png",    /* alpha */
+		"formats/pillow/pil_sample_cmyk.jpg",
+		"formats/libvips/sample.jpg", /* ICC profile */
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree char *path = lr_test_realworld(files[i]);
+		LrContext *ctx = lr_test_run(path, "normalize", FALSE);
+		g_test_message("%s: %s %dx%d icc=%s", files[i], ctx->format, ctx->source_width,
+			       ctx->source_height, ctx->icc ? ctx->icc : "none");
+		assert_clean_srgb(ctx->normalized);
+		lr_context_free(ctx);
+	}
+}
+
+/* A profile-tagged file: the ICC conversion really happens (the result differs from ignoring it). */
+static void
+test_icc_applied(void)
+{
+	g_autofree char *path = lr_test_realworld("formats/libvips/sample-xyb.jpg");
+	LrContext *ctx = lr_test_run(path, "normalize", FALSE);
+	g_assert_nonnull(ctx->icc);
+	VipsImage *raw = vips_image_new_from_file(path, NULL);
+	g_assert_nonnull(raw);
+	VipsImage *raw3;
+	g_assert_cmpint(vips_extract_band(raw, &raw3, 0, "n", 3, NULL), ==, 0);
+	/* XYB pixels read as if they were sRGB are far off: the conversion must move them a lot. */
+	double mad = lr_test_mad(ctx->normalized, raw3);
+	g_test_message("XYB vs raw: %.1f", mad);
+	g_assert_cmpfloat(mad, >, 10);
+	g_object_unref(raw);
+	g_object_unref(raw3);
+	lr_context_free(ctx);
+}
+
+int
+main(int argc, char **argv)
+{
+	lr_test_init(&argc, &argv);
+	g_test_add_func("/normalize/generated-orientations", test_generated_orientations);
+	g_test_add_func("/normalize/realworld-orientations", test_realworld_orientations);
+	g_test_add_func("/normalize/realworld-colour-formats", test_realworld_colour_formats);
+	g_test_add_func("/normalize/icc-applied", test_icc_applied);
+	return g_test_run();
+}

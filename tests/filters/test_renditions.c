@@ -1,0 +1,157 @@
+/* test_renditions.c: sizes, formats, privacy and resampling of the renditions.
+ *
+ * Ground truth: a source photo carrying EXIF with GPS coordinates, camera make and model; the renditions
+ * must carry none of it (no APP1 segment at all, no EXIF or XMP chunk in WebP) but JPEGs must carry the
+ * sRGB profile. A 1-pixel black-and-white stripe pattern halved must average to the linear-light grey
+ * (sRGB 188), not the gamma-space 128 that would darken and grey out woven detail.
+ */
+#include "filters/filter.h"
+#include "pipeline/load.h"
+#include "pipeline/run.h"
+#include "samples/synth.h"
+#include "tests/testutil.h"
+
+#include <string.h>
+
+static gboolean
+contains(const LrRendition *r, const char *needle)
+{
+	return memmem(r->data, r->length, needle, strlen(needle)) != NULL;
+}
+
+/* Whether a JPEG has an APP1 (EXIF or XMP) segment, walking the markers up to the scan. */
+static gboolean
+jpeg_has_app1(const LrRendition *r)
+{
+	const guchar *p = r->data;
+	size_t i = 2;
+	while (i + 4 <= r->length && p[i] == 0xFF && p[i + 1] != 0xDA) {
+		if (p[i + 1] == 0xE1)
+			return TRUE;
+		i += 2 + ((size_t)p[i + 2] << 8 | p[i + 3]);
+	}
+	return FALSE;
+}
+
+static void
+test_sizes_and_privacy(void)
+{
+	LrSynthSpec spec;
+	VipsImage *image, *mask;
+	g_autofree char *dir = lr_test_tmpdir();
+	g_autofree char *path = g_build_filename(dir, "gps.jpg", NULL);
+	lr_synth_spec_default(&spec, 4032, 3024);
+	g_assert_cmpint(lr_synth_render(&spec, &image, &mask), ==, 0);
+	g_assert_cmpint(lr_synth_save_jpeg(image, 6, TRUE, 92, path), ==, 0);
+
+	LrContext *ctx = lr_test_run(path, "renditions", FALSE);
+	/* 2000, 1000, 500 in JPEG and WebP, largest first. */
+	g_assert_cmpint(ctx->renditions->len, ==, 6);
+	for (guint i = 0; i < ctx->renditions->len; i++) {
+		const LrRendition *r = g_ptr_array_index(ctx->renditions, i);
+		int expect = i < 2 ? 2000 : i < 4 ? 1000 : 500;
+		g_assert_cmpint(atoi(r->name), ==, expect);
+		g_assert_cmpint(MAX(r->width, r->height), ==, expect);
+		g_assert_cmpint(r->width, ==, r->height);
+		g_assert_false(contains(r, "Exif"));
+		g_assert_false(contains(r, "GPS"));
+		g_assert_false(contains(r, "http://ns.adobe.com/xap"));
+		VipsImage *back = vips_image_new_from_buffer(r->data, r->length, "", NULL);
+		g_assert_nonnull(back);
+		g_assert_cmpint(back->Xsize, ==, r->width);
+		g_assert_false(vips_image_get_typeof(back, VIPS_META_EXIF_NAME));
+		g_assert_false(vips_image_get_typeof(back, VIPS_META_XMP_NAME));
+		g_assert_false(vips_image_get_typeof(back, VIPS_META_IPTC_NAME));
+		g_assert_cmpint(vips_image_get_orientation(back), ==, 1);
+		if (!strcmp(r->format, "jpeg")) {
+			g_assert_false(jpeg_has_app1(r));
+			g_assert_true(contains(r, "ICC_PROFILE"));
+			g_assert_true(vips_image_get_typeof(back, VIPS_META_ICC_NAME));
+		} else {
+			g_assert_cmpstr(r->format, ==, "webp");
+			g_assert_false(contains(r, "EXIF"));
+			g_assert_false(contains(r, "XMP "));
+		}
+		g_object_unref(back);
+	}
+	lr_context_free(ctx);
+	g_object_unref(image);
+	g_object_unref(mask);
+}
+
+/* Runs only the renditions stage on MASTER with a profile making SIZES as lossless PNG. */
+static LrContext *
+render_master(VipsImage *master, const char *sizes)
+{
+	g_autofree char *dir = lr_test_tmpdir();
+	g_autofree char *ini = g_build_filename(dir, "png.ini", NULL);
+	g_autofree char *text = g_strdup_printf("[renditions]\nsizes = %s\nformats = png\n"
+						"sharpen_sigma = 0\n",
+						sizes);
+	g_assert_true(g_file_set_contents(ini, text, -1, NULL));
+	GError *error = NULL;
+	LrProfile *profile = lr_profile_load(ini, &error);
+	g_assert_no_error(error);
+	LrContext *ctx = lr_context_new("master", profile);
+	ctx->composed = lr_context_own(ctx, master);
+	extern const LrFilter lr_filter_renditions;
+	g_assert_cmpint(lr_filter_renditions.process(ctx), ==, 0);
+	ctx->profile = NULL; /* the profile goes now; the context keeps only its results */
+	lr_profile_free(profile);
+	return ctx;
+}
+
+static void
+test_linear_light_stripes(void)
+{
+	/* 1000x1000 of alternating black and white columns. */
+	VipsImage *xy, *x, *odd, *stripes;
+	g_assert_cmpint(vips_xyz(&xy, 1000, 1000, NULL), ==, 0);
+	g_assert_cmpint(vips_extract_band(xy, &x, 0, NULL), ==, 0);
+	g_assert_cmpint(vips_remainder_const1(x, &odd, 2, NULL), ==, 0);
+	g_assert_cmpint(vips_linear1(odd, &stripes, 255, 0, "uchar", TRUE, NULL), ==, 0);
+	VipsImage *three;
+	VipsImage *bands[3] = { stripes, stripes, stripes };
+	g_assert_cmpint(vips_bandjoin(bands, &three, 3, NULL), ==, 0);
+	three->Type = VIPS_INTERPRETATION_sRGB;
+	LrContext *ctx = render_master(three, "500");
+	g_assert_cmpint(ctx->renditions->len, ==, 1);
+	const LrRendition *r = g_ptr_array_index(ctx->renditions, 0);
+	VipsImage *back = vips_image_new_from_buffer(r->data, r->length, "", NULL);
+	double mean;
+	g_assert_cmpint(vips_avg(back, &mean, NULL), ==, 0);
+	g_test_message("halved stripes: mean %.1f (linear-light grey is 188, gamma-space 128)", mean);
+	g_assert_cmpfloat(mean, >, 180);
+	g_assert_cmpfloat(mean, <, 196);
+	g_object_unref(back);
+	lr_context_free(ctx);
+	g_object_unref(xy);
+	g_object_unref(x);
+	g_object_unref(odd);
+	g_object_unref(stripes);
+}
+
+/* Nothing is enlarged: an 800 px master gives only the 500 rendition. */
+static void
+test_no_upscale(void)
+{
+	VipsImage *grey;
+	g_assert_cmpint(vips_black(&grey, 800, 800, "bands", 3, NULL), ==, 0);
+	grey->Type = VIPS_INTERPRETATION_sRGB;
+	LrContext *ctx = render_master(grey, "2000;1000;500");
+	g_assert_cmpint(ctx->renditions->len, ==, 1);
+	const LrRendition *r = g_ptr_array_index(ctx->renditions, 0);
+	g_assert_cmpstr(r->name, ==, "500");
+	g_assert_cmpint(r->width, ==, 500);
+	lr_context_free(ctx);
+}
+
+int
+main(int argc, char **argv)
+{
+	lr_test_init(&argc, &argv);
+	g_test_add_func("/renditions/sizes-and-privacy", test_sizes_and_privacy);
+	g_test_add_func("/renditions/linear-light-stripes", test_linear_light_stripes);
+	g_test_add_func("/renditions/no-upscale", test_no_upscale);
+	return g_test_run();
+}
