@@ -11,6 +11,7 @@
 #include "filters/filter.h"
 #include "pipeline/profile.h"
 
+#include <math.h>
 #include <stdio.h>
 
 extern const LrFilter lr_filter_compose;
@@ -48,8 +49,11 @@ compose(LrContext *ctx)
 	ctx->background_replaced = ctx->metrics.mask_confidence >= min_confidence;
 	VipsImage *subject;
 	if (!ctx->background_replaced) {
+		/* An unsure mask gives an unsure box too: keep the whole photo, padded to the aspect. */
 		subject = in;
 		transparent = FALSE;
+		b = (LrRect){ 0, 0, in->Xsize, in->Ysize };
+		fill = 1.0;
 	} else if (transparent) {
 		if (vips_bandjoin2(in, ctx->mask, &t[0], NULL))
 			return lr_context_fail(ctx, "internal", "The cut-out could not be made.");
@@ -70,13 +74,13 @@ compose(LrContext *ctx)
 	int left = b.left - (fw - b.width) / 2;
 	int top = b.top - (fh - b.height) / 2;
 	/* The frame in subject coordinates may run past the photo; the part inside is cut out and the
-	 * rest is the background (for a kept background, the nearest photo pixels instead). */
+	 * rest is the background colour. */
 	int x0 = MAX(0, left), y0 = MAX(0, top);
 	int x1 = MIN(in->Xsize, left + fw), y1 = MIN(in->Ysize, top + fh);
 	if (vips_extract_area(subject, &t[1], x0, y0, x1 - x0, y1 - y0, NULL))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
-	VipsExtend extend = ctx->background_replaced ? VIPS_EXTEND_BACKGROUND : VIPS_EXTEND_COPY;
-	if (vips_embed(t[1], &t[2], x0 - left, y0 - top, fw, fh, "extend", extend, "background",
+	if (vips_embed(t[1], &t[2], x0 - left, y0 - top, fw, fh, "extend", VIPS_EXTEND_BACKGROUND,
+		       "background",
 		       vips_array_double_new(bg, transparent ? 4 : 3), NULL) ||
 	    !(t[3] = vips_image_copy_memory(t[2])))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
