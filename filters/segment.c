@@ -21,8 +21,10 @@
  *
  * Method (lr_segment_upsample): the fast guided filter (K. He and J. Sun, "Fast Guided Filter",
  * arXiv:1505.00996, 2015; K. He, J. Sun, X. Tang, "Guided Image Filtering", TPAMI 2013): the linear
- * coefficients a, b of mask ~ a * luminance + b are computed at the mask's size, upsampled bilinearly
- * and applied to the full-size luminance, all as libvips operations so it streams.
+ * coefficients a, b of mask ~ a * luminance + b are computed at the mask's size with libvips
+ * operations, then interpolated bilinearly and applied to the full-size luminance only in the band
+ * around the boundary, where the result can differ from 0 or 255; the result is stretched from 10..90%
+ * to 0..100% so the filter's faint tails do not tint the replaced background.
  */
 #include "filters/segment.h"
 
@@ -877,12 +879,17 @@ lr_segment_distance(const uint8_t *label, int w, int h, uint8_t *dist)
  *  - found: 0 for no product (under 0.2% of the frame) or all product (over 97%), ramping to 1 at
  *    1% and 85%.
  *  - framing: 1 while at most a quarter of the frame's edge is product, falling to 0 at three
- *    quarters, where "product" and "background" may well be swapped. */
+ *    quarters, where "product" and "background" may well be swapped.
+ *  - sides: a product cut off by the frame usually leaves it on one side, or two at a corner. When
+ *    the product reaches three or four sides (over a tenth of each), the border no longer gives a
+ *    background sample to trust and the cut has most likely run into the surroundings: halved for
+ *    three sides, quartered for four. */
 static double
 lr_segment_confidence(LrSegState *s, uint8_t *dist)
 {
 	double sum = 0, area = 0, found, framing, sep;
 	long nband = 0, edge_fg = 0, edge_n = 0;
+	long side_fg[4] = { 0, 0, 0, 0 }; /* top, bottom, left, right */
 
 	lr_segment_distance(s->label, s->width, s->height, dist);
 	for (int i = 0; i < s->n; i++) {
@@ -892,6 +899,10 @@ lr_segment_confidence(LrSegState *s, uint8_t *dist)
 		if (x == 0 || y == 0 || x == s->width - 1 || y == s->height - 1) {
 			edge_fg += s->label[i];
 			edge_n++;
+			side_fg[0] += y == 0 && s->label[i];
+			side_fg[1] += y == s->height - 1 && s->label[i];
+			side_fg[2] += x == 0 && s->label[i];
+			side_fg[3] += x == s->width - 1 && s->label[i];
 		}
 		if (dist[i] >= 2 && dist[i] <= 8) {
 			float m = s->dbg[i] - s->dfg[i];
@@ -911,7 +922,10 @@ lr_segment_confidence(LrSegState *s, uint8_t *dist)
 		found *= (0.97 - area) / 0.12;
 	framing = (double)edge_fg / edge_n;
 	framing = framing < 0.25 ? 1 : framing > 0.75 ? 0 : (0.75 - framing) / 0.5;
-	return sep * found * framing;
+	int sides = (side_fg[0] > 0.1 * s->width) + (side_fg[1] > 0.1 * s->width) +
+		    (side_fg[2] > 0.1 * s->height) + (side_fg[3] > 0.1 * s->height);
+	double side_factor = sides >= 4 ? 0.25 : sides == 3 ? 0.5 : 1.0;
+	return sep * found * framing * side_factor;
 }
 
 /* Soft edge: 5x5 binomial blur of the binary label. Exact integers, so the interior stays exactly
@@ -1131,6 +1145,95 @@ lr_segment_box(VipsImage *parent, VipsImage *in, int r, VipsImage **out)
 	return 0;
 }
 
+/* sRGB 8-bit to the luminance libvips's B_W space gives (linear Y, gamma-encoded again), 0..1. */
+static float
+guide_luma(const guchar *p)
+{
+	static float lin[256];
+	static float enc[4097];
+	static gsize once;
+	if (g_once_init_enter(&once)) {
+		for (int i = 0; i < 256; i++) {
+			double c = i / 255.0;
+			lin[i] = c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+		}
+		for (int i = 0; i <= 4096; i++) {
+			double y = i / 4096.0;
+			enc[i] = y <= 0.0031308 ? 12.92 * y : 1.055 * pow(y, 1 / 2.4) - 0.055;
+		}
+		g_once_init_leave(&once, 1);
+	}
+	float y = 0.2126f * lin[p[0]] + 0.7152f * lin[p[1]] + 0.0722f * lin[p[2]];
+	return enc[(int)(y * 4096.0f + 0.5f)];
+}
+
+/* Writes q = 255 (a I + b) into OUT (uchar, guide size) with a, b (float, mask size) interpolated
+ * bilinearly. Far from the mask's boundary the small mask is uniformly 0 or 255 and so is q (the
+ * filter's window cannot reach an edge there), so only pixels whose neighbourhood in ALPHA is mixed
+ * are computed: a thin band, instead of every pixel of a 12 MP photo. */
+static int
+apply_coefficients(VipsImage *guide, VipsImage *alpha, VipsImage *a, VipsImage *b, VipsImage *out)
+{
+	int W = guide->Xsize, H = guide->Ysize, mw = alpha->Xsize, mh = alpha->Ysize;
+	VipsImage *am = vips_image_copy_memory(alpha);
+	if (!am || vips_image_write_prepare(out)) {
+		VIPS_UNREF(am);
+		return -1;
+	}
+	const guchar *m = VIPS_IMAGE_ADDR(am, 0, 0);
+	const float *fa = (const float *)VIPS_IMAGE_ADDR(a, 0, 0);
+	const float *fb = (const float *)VIPS_IMAGE_ADDR(b, 0, 0);
+	/* mixed[j * mw + i]: some small-mask pixel within 3 of (i, j) differs from (i, j). */
+	guchar *mixed = g_malloc0((size_t)mw * mh);
+	const int reach = 3;
+	for (int j = 0; j < mh; j++)
+		for (int i = 0; i < mw; i++) {
+			guchar v = m[(size_t)j * mw + i];
+			for (int dj = -reach; dj <= reach && !mixed[(size_t)j * mw + i]; dj++)
+				for (int di = -reach; di <= reach; di++) {
+					int y = CLAMP(j + dj, 0, mh - 1), x = CLAMP(i + di, 0, mw - 1);
+					if (m[(size_t)y * mw + x] != v) {
+						mixed[(size_t)j * mw + i] = 1;
+						break;
+					}
+				}
+		}
+	double sx = (double)mw / W, sy = (double)mh / H;
+	for (int y = 0; y < H; y++) {
+		guchar *row = VIPS_IMAGE_ADDR(out, 0, y);
+		const guchar *g = VIPS_IMAGE_ADDR(guide, 0, y);
+		double fy = CLAMP((y + 0.5) * sy - 0.5, 0, mh - 1);
+		int j0 = (int)fy, j1 = MIN(j0 + 1, mh - 1);
+		float wy = (float)(fy - j0);
+		int jn = CLAMP((int)((y + 0.5) * sy), 0, mh - 1);
+		for (int x = 0; x < W; x++) {
+			int in = CLAMP((int)((x + 0.5) * sx), 0, mw - 1);
+			size_t k = (size_t)jn * mw + in;
+			if (!mixed[k]) {
+				row[x] = m[k] >= 128 ? 255 : 0;
+				continue;
+			}
+			double fx = CLAMP((x + 0.5) * sx - 0.5, 0, mw - 1);
+			int i0 = (int)fx, i1 = MIN(i0 + 1, mw - 1);
+			float wx = (float)(fx - i0);
+			size_t k00 = (size_t)j0 * mw + i0, k01 = (size_t)j0 * mw + i1;
+			size_t k10 = (size_t)j1 * mw + i0, k11 = (size_t)j1 * mw + i1;
+			float ca = (1 - wy) * ((1 - wx) * fa[k00] + wx * fa[k01]) +
+				   wy * ((1 - wx) * fa[k10] + wx * fa[k11]);
+			float cb = (1 - wy) * ((1 - wx) * fb[k00] + wx * fb[k01]) +
+				   wy * ((1 - wx) * fb[k10] + wx * fb[k11]);
+			/* Alpha stretched from 10..90% to 0..100%: the filter's faint tails, which
+			 * reach a few analysis pixels beyond the edge, become exact background, and
+			 * the interior exact product; the transition across a real edge is kept. */
+			float q = (ca * guide_luma(g + 3 * x) + cb - 0.1f) / 0.8f;
+			row[x] = q >= 1.0f ? 255 : q <= 0.0f ? 0 : (guchar)(255.0f * q + 0.5f);
+		}
+	}
+	g_free(mixed);
+	g_object_unref(am);
+	return 0;
+}
+
 int
 lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out)
 {
@@ -1145,12 +1248,19 @@ lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out)
 	int err = -1;
 
 	*out = NULL;
-	/* Luminance I of the guide in 0..1, full size and at the mask's size; mask p in 0..1. */
-	if (vips_colourspace(guide, &t[0], VIPS_INTERPRETATION_B_W, NULL) ||
-	    vips_extract_band(t[0], &t[1], 0, NULL) ||
-	    vips_linear1(t[1], &t[2], 1.0 / 255, 0, NULL) ||
-	    lr_segment_resize_to(parent, t[2], mw, mh, VIPS_KERNEL_LINEAR, &t[3]) ||
-	    vips_linear1(alpha_small, &t[4], 1.0 / 255, 0, NULL))
+	/* Luminance I of the guide in 0..1 at the mask's size (the same measure apply_coefficients
+	 * uses at full size), from an 8-bit reduction of the guide; mask p in 0..1. */
+	if (lr_segment_resize_to(parent, guide, mw, mh, VIPS_KERNEL_LINEAR, &t[0]) ||
+	    !(t[1] = vips_image_copy_memory(t[0])))
+		goto out;
+	float *luma = g_new(float, (size_t)mw * mh);
+	for (int y = 0; y < mh; y++)
+		for (int x = 0; x < mw; x++)
+			luma[(size_t)y * mw + x] = guide_luma(VIPS_IMAGE_ADDR(t[1], x, y));
+	t[3] = vips_image_new_from_memory_copy(luma, sizeof(float) * mw * mh, mw, mh, 1,
+					       VIPS_FORMAT_FLOAT);
+	g_free(luma);
+	if (!t[3] || vips_linear1(alpha_small, &t[4], 1.0 / 255, 0, NULL))
 		goto out;
 	/* a = cov(I, p) / (var(I) + eps), b = mean(p) - a mean(I), both box-averaged. */
 	if (vips_multiply(t[3], t[3], &t[5], NULL) || vips_multiply(t[3], t[4], &t[6], NULL) ||
@@ -1162,24 +1272,17 @@ lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out)
 	    vips_multiply(t[16], t[7], &t[17], NULL) || vips_subtract(t[8], t[17], &t[18], NULL) ||
 	    lr_segment_box(parent, t[16], r, &t[19]) || lr_segment_box(parent, t[18], r, &t[20]))
 		goto out;
-	/* The small images are tiny: render them once so the full-size pipeline does not recompute
-	 * the whole chain per tile. */
-	if (!(t[21] = vips_image_copy_memory(t[19])) || !(t[22] = vips_image_copy_memory(t[20])))
+	/* The small images are tiny: render them once. */
+	if (!(t[21] = vips_image_copy_memory(t[19])) || !(t[22] = vips_image_copy_memory(t[20])) ||
+	    !(t[23] = vips_image_copy_memory(guide)))
 		goto out;
-	if (lr_segment_resize_to(parent, t[21], guide->Xsize, guide->Ysize, VIPS_KERNEL_LINEAR,
-				 &t[23]) ||
-	    lr_segment_resize_to(parent, t[22], guide->Xsize, guide->Ysize, VIPS_KERNEL_LINEAR,
-				 &t[24]))
+	*out = vips_image_new_memory();
+	vips_image_init_fields(*out, guide->Xsize, guide->Ysize, 1, VIPS_FORMAT_UCHAR,
+			       VIPS_CODING_NONE, VIPS_INTERPRETATION_B_W, 1.0, 1.0);
+	if (apply_coefficients(t[23], alpha_small, t[21], t[22], *out)) {
+		VIPS_UNREF(*out);
 		goto out;
-	/* q = 255 (a I + b); then exact 255 and 0 where the filter is within 5 of them. */
-	if (vips_multiply(t[23], t[2], &t[25], NULL) || vips_add(t[25], t[24], &t[26], NULL) ||
-	    vips_linear1(t[26], &t[27], 255, 0.5, NULL) ||
-	    vips_cast(t[27], &t[28], VIPS_FORMAT_UCHAR, NULL) ||
-	    vips_moreeq_const1(t[27], &t[29], 250.5, NULL) ||
-	    vips_more_const1(t[27], &t[30], 5.5, NULL) || vips_orimage(t[28], t[29], &t[31], NULL))
-		goto out;
-	if (vips_andimage(t[31], t[30], out, NULL))
-		goto out;
+	}
 	err = 0;
 out:
 	g_object_unref(parent);
