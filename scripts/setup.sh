@@ -6,7 +6,7 @@ set -euo pipefail
 LR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LR_BUILD=${LR_BUILD:-$LR_ROOT/build}
 LR_PACKAGES=(build-essential cmake pkg-config libvips-dev libexif-dev libsqlite3-dev
-	     libjpeg62-turbo-dev libglib2.0-dev libjson-glib-dev)
+	     libjpeg62-turbo-dev libwebp-dev libglib2.0-dev libjson-glib-dev)
 
 lr_install_packages() {
 	local missing=()
