@@ -24,6 +24,15 @@ param(LrContext *ctx, const char *name)
 	return lr_param(ctx, &lr_filter_analyse, name);
 }
 
+/* Records the time since *START under NAME and restarts the clock. */
+static void
+lap(LrContext *ctx, const char *name, gint64 *start)
+{
+	gint64 now = g_get_monotonic_time();
+	lr_context_time(ctx, name, (now - *start) / 1000.0);
+	*start = now;
+}
+
 /* IN resampled so that its longest side is SIZE, never enlarged. */
 static int
 resize_to(VipsImage *in, VipsImage **out, double size, VipsKernel kernel)
@@ -155,7 +164,10 @@ measure_sharpness(LrContext *ctx)
 						       ? 255
 						       : 0;
 	g_object_unref(mask);
-	ctx->metrics.sharpness = 1.0 - lr_metric_blur(VIPS_IMAGE_ADDR(t[3], 0, 0), m, w, h);
+	const guchar *luma = VIPS_IMAGE_ADDR(t[3], 0, 0);
+	/* Single-level steps are the 8-bit quantisation of smooth gradients, not detail. */
+	double floor = MAX(1.0, 3 * lr_metric_noise(luma, w, h));
+	ctx->metrics.sharpness = 1.0 - lr_metric_blur(luma, m, w, h, floor);
 	g_free(m);
 	return 0;
 }
@@ -167,6 +179,7 @@ analyse(LrContext *ctx)
 	VipsImage *in = ctx->normalized;
 	LrMetrics *m = &ctx->metrics;
 
+	gint64 start = g_get_monotonic_time();
 	/* view: the photo at the largest rendition's size; analysis: the small copy. */
 	if (resize_to(in, &t[0], param(ctx, "view_size"), VIPS_KERNEL_LINEAR) ||
 	    !(t[1] = vips_image_copy_memory(t[0])) ||
@@ -174,6 +187,7 @@ analyse(LrContext *ctx)
 	    !(ctx->analysis = t[3] = vips_image_copy_memory(t[2])))
 		return lr_context_fail(ctx, "internal", "The photo could not be resampled.");
 
+	lap(ctx, "analyse.resample", &start);
 	int w = ctx->analysis->Xsize, h = ctx->analysis->Ysize;
 	guchar *alpha = g_malloc((size_t)w * h);
 	if (lr_segment_product(VIPS_IMAGE_ADDR(ctx->analysis, 0, 0), w, h, alpha,
@@ -183,6 +197,7 @@ analyse(LrContext *ctx)
 	}
 	ctx->mask_small = t[4] = vips_image_new_from_memory_copy(alpha, (size_t)w * h, w, h, 1,
 								 VIPS_FORMAT_UCHAR);
+	lap(ctx, "analyse.segment", &start);
 	measure_light(ctx, ctx->analysis, alpha);
 	m->edge_contact = lr_metric_edge_contact(alpha, w, h);
 	g_free(alpha);
@@ -195,6 +210,7 @@ analyse(LrContext *ctx)
 	if (!ctx->mask)
 		return lr_context_fail(ctx, "internal", "The mask could not be refined.");
 	ctx->box = mask_box(ctx->mask);
+	lap(ctx, "analyse.refine", &start);
 	m->product_pixels = MAX(ctx->box.width, ctx->box.height);
 	m->fill = (double)ctx->box.width * ctx->box.height / ((double)in->Xsize * in->Ysize);
 
@@ -209,6 +225,7 @@ analyse(LrContext *ctx)
 
 	if (measure_sharpness(ctx))
 		return lr_context_fail(ctx, "internal", "The sharpness could not be measured.");
+	lap(ctx, "analyse.metrics", &start);
 	return 0;
 }
 

@@ -57,8 +57,7 @@ typedef struct {
 	double threshold; /* the raw value at which the profile flags it */
 } LrScore;
 
-enum { LR_TIMING_LOAD, LR_TIMING_STAGES };
-#define LR_MAX_TIMINGS 8
+#define LR_MAX_TIMINGS 16
 
 typedef struct _LrContext {
 	VipsObject *scope;      /* parent of every temporary image of this photo */

@@ -56,13 +56,16 @@ decide(LrContext *ctx)
 	judge(ctx, "colour", "colour_cast", m->colour_cast, t, t / 4);
 	t = param(ctx, "min_product_pixels");
 	judge(ctx, "resolution", "low_resolution", m->product_pixels, t, 2 * t);
+	/* Framing is read off the mask: when the mask is not trusted, background_uncertain says it
+	 * all, and the sub-scores are shown without reasons. */
+	gboolean trusted = ctx->background_replaced;
 	t = param(ctx, "max_edge_contact");
-	judge(ctx, "framing", "product_cut_off", m->edge_contact, t, 0);
+	judge(ctx, "framing", trusted ? "product_cut_off" : NULL, m->edge_contact, t, 0);
 	t = param(ctx, "min_fill");
-	judge(ctx, "size_in_frame", "product_too_small", m->fill, t, 4 * t);
+	judge(ctx, "size_in_frame", trusted ? "product_too_small" : NULL, m->fill, t, 4 * t);
 	t = lr_param(ctx, &lr_filter_compose, "min_confidence");
 	judge(ctx, "background", NULL, m->mask_confidence, t, MIN(1.0, t + 0.3));
-	if (!ctx->background_replaced)
+	if (!trusted)
 		lr_context_add_reason(ctx, "background_uncertain", m->mask_confidence, t);
 
 	double log_sum = 0;
@@ -76,7 +79,8 @@ decide(LrContext *ctx)
 static const LrParam params[] = {
 	{ "min_sharpness", "sharpness (1 - re-blur ratio) of the product below which it is blur", 0, 1,
 	  0.45 },
-	{ "min_highlight", "99th-percentile luma below which the photo is underexposed", 0, 1, 0.35 },
+	/* 0.5: not even the brightest 1% of the photo (a white sheet, a highlight) reaches mid-grey. */
+	{ "min_highlight", "99th-percentile luma below which the photo is underexposed", 0, 1, 0.5 },
 	{ "max_clipped_highlights", "share of clipped product pixels above which it is overexposed",
 	  0, 1, 0.25 },
 	{ "max_noise", "noise sigma (8-bit levels, at view size) above which it is noisy", 0, 64, 12 },

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 double
-lr_metric_blur(const guchar *luma, const guchar *mask, int width, int height)
+lr_metric_blur(const guchar *luma, const guchar *mask, int width, int height, double floor)
 {
 	/* Sums of the original's neighbour differences and of the part a 9-tap box blur removes,
 	 * vertically and horizontally; the blur estimate is the larger of the two ratios. */
@@ -35,17 +35,25 @@ lr_metric_blur(const guchar *luma, const guchar *mask, int width, int height)
 			double db_v = fabs(bv[i] - bv[i - width]);
 			double df_h = fabs((double)luma[i] - luma[i - 1]);
 			double db_h = fabs(bh[i] - bh[i - 1]);
-			d_ver += df_v;
-			v_ver += MAX(0.0, df_v - db_v);
-			d_hor += df_h;
-			v_hor += MAX(0.0, df_h - db_h);
+			/* Steps within the noise floor are grain, not detail: in a blurred photo they
+			 * would otherwise be most of what is left, and read as sharp. */
+			if (df_v > floor) {
+				d_ver += df_v;
+				v_ver += MAX(0.0, df_v - db_v);
+			}
+			if (df_h > floor) {
+				d_hor += df_h;
+				v_hor += MAX(0.0, df_h - db_h);
+			}
 		}
 	g_free(bh);
 	g_free(bv);
-	if (d_ver < 1 || d_hor < 1)
+	/* A direction with no variation at all (a pattern of vertical stripes has none vertically)
+	 * says nothing about blur: judge by the other one. */
+	if (d_ver < 1 && d_hor < 1)
 		return 1.0;
-	double b_ver = (d_ver - v_ver) / d_ver;
-	double b_hor = (d_hor - v_hor) / d_hor;
+	double b_ver = d_ver < 1 ? 0 : (d_ver - v_ver) / d_ver;
+	double b_hor = d_hor < 1 ? 0 : (d_hor - v_hor) / d_hor;
 	return MAX(b_ver, b_hor);
 }
 

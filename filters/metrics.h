@@ -11,8 +11,10 @@
 /* Blur of LUMA (WIDTH*HEIGHT) by re-blurring (Crete, Dolmiere, Ladret, Nicolas, "The blur effect:
  * perception and estimation with a new no-reference perceptual blur metric", SPIE 2007): how much of
  * the neighbour-to-neighbour variation survives a further 9-tap box blur. Counts only pixels where MASK
- * (may be NULL) is >= 128. Returns 0 (sharp) .. 1 (fully blurred); 1 for a flat region. */
-double lr_metric_blur(const guchar *luma, const guchar *mask, int width, int height);
+ * (may be NULL) is >= 128, and only steps larger than FLOOR levels (pass about three times the noise
+ * sigma, so that grain is not taken for detail). Returns 0 (sharp) .. 1 (fully blurred); 1 for a flat
+ * region. */
+double lr_metric_blur(const guchar *luma, const guchar *mask, int width, int height, double floor);
 
 /* Noise sigma of LUMA (WIDTH*HEIGHT) in 8-bit levels (Immerkaer, "Fast noise variance estimation",
  * CVIU 1996), measured in blocks of 16x16 and reported for the flattest tenth of the blocks, so that

@@ -147,7 +147,9 @@ test_process_samples(void)
 		g_test_message("%s: %s (expected %s %s)", t->file, got, t->status, t->reasons);
 		g_assert_cmpstr(json_object_get_string_member(o, "file"), ==, t->file);
 		g_assert_cmpstr(got, ==, t->status);
-		if (strcmp(t->reasons, "-")) {
+		if (!strcmp(t->reasons, "*"))
+			; /* status pinned, reason not yet (see samples/generate.c) */
+		else if (strcmp(t->reasons, "-")) {
 			g_auto(GStrv) codes = g_strsplit(t->reasons, ",", -1);
 			for (int c = 0; codes[c]; c++)
 				g_assert_true(has_reason(o, codes[c]));
