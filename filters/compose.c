@@ -79,10 +79,11 @@ compose(LrContext *ctx)
 	int x1 = MIN(in->Xsize, left + fw), y1 = MIN(in->Ysize, top + fh);
 	if (vips_extract_area(subject, &t[1], x0, y0, x1 - x0, y1 - y0, NULL))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
-	if (vips_embed(t[1], &t[2], x0 - left, y0 - top, fw, fh, "extend", VIPS_EXTEND_BACKGROUND,
-		       "background",
-		       vips_array_double_new(bg, transparent ? 4 : 3), NULL) ||
-	    !(t[3] = vips_image_copy_memory(t[2])))
+	VipsArrayDouble *background = vips_array_double_new(bg, transparent ? 4 : 3);
+	int err = vips_embed(t[1], &t[2], x0 - left, y0 - top, fw, fh, "extend",
+			     VIPS_EXTEND_BACKGROUND, "background", background, NULL);
+	vips_area_unref(VIPS_AREA(background));
+	if (err || !(t[3] = vips_image_copy_memory(t[2])))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
 	t[3]->Type = VIPS_INTERPRETATION_sRGB;
 	ctx->composed = t[3];

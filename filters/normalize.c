@@ -77,8 +77,10 @@ normalize(LrContext *ctx)
 			bg[1] = g;
 			bg[2] = b;
 		}
-		if (vips_flatten(rgb, &t[2], "background", vips_array_double_new(bg, 3), NULL) ||
-		    vips_cast_uchar(t[2], &t[3], NULL))
+		VipsArrayDouble *background = vips_array_double_new(bg, 3);
+		int err = vips_flatten(rgb, &t[2], "background", background, NULL);
+		vips_area_unref(VIPS_AREA(background));
+		if (err || vips_cast_uchar(t[2], &t[3], NULL))
 			return lr_context_fail(ctx, "unreadable", "The transparency of this photo "
 								  "could not be flattened.");
 		rgb = t[3];

@@ -123,7 +123,10 @@ encode(LrContext *ctx, VipsImage *image, const char *name, const char *format)
 
 	if (!strcmp(format, "jpeg")) {
 		if (image->Bands == 4) { /* JPEG has no alpha: flatten on white */
-			if (vips_flatten(image, &opaque, "background", vips_array_double_newv(3, 255.0, 255.0, 255.0), NULL))
+			VipsArrayDouble *white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
+			int flat = vips_flatten(image, &opaque, "background", white, NULL);
+			vips_area_unref(VIPS_AREA(white));
+			if (flat)
 				return NULL;
 			image = opaque;
 		}

@@ -265,8 +265,8 @@ test_explain_dump(void)
 	g_assert_true(json_object_has_member(o, "metrics"));
 	g_assert_true(json_node_is_null(json_object_get_member(o, "id")));
 
-	g_autofree char *truth_path = g_strdup(rotated->file);
-	strcpy(truth_path + strlen(truth_path) - 4, ".mask.png");
+	g_autofree char *truth_path = g_strdup_printf("%.*s.mask.png", (int)strlen(rotated->file) - 4,
+						      rotated->file);
 	g_autofree char *norm_path = g_build_filename(dump, "normalized.png", NULL);
 	g_autofree char *mask_path = g_build_filename(dump, "mask.png", NULL);
 	g_autofree char *final_path = g_build_filename(dump, "final.png", NULL);

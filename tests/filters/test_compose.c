@@ -79,10 +79,11 @@ test_white_background_and_framing(void)
 
 	/* Fill and centring from the master itself: the box of non-white pixels. */
 	int l, t, w, h;
-	g_assert_cmpint(vips_find_trim(master, &l, &t, &w, &h, "background",
-				       vips_array_double_newv(3, 255.0, 255.0, 255.0), "threshold",
-				       0.5, NULL),
+	VipsArrayDouble *white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
+	g_assert_cmpint(vips_find_trim(master, &l, &t, &w, &h, "background", white, "threshold", 0.5,
+				       NULL),
 			==, 0);
+	vips_area_unref(VIPS_AREA(white));
 	double fill = (double)MAX(w, h) / fw;
 	double dx = fabs(l + w / 2.0 - fw / 2.0) / fw, dy = fabs(t + h / 2.0 - fh / 2.0) / fh;
 	g_test_message("fill %.3f, centre offset %.3f, %.3f", fill, dx, dy);
