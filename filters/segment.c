@@ -20,11 +20,11 @@
  * Confidence is explained at lr_segment_confidence().
  *
  * Method (lr_segment_upsample): the fast guided filter (K. He and J. Sun, "Fast Guided Filter",
- * arXiv:1505.00996, 2015; K. He, J. Sun, X. Tang, "Guided Image Filtering", TPAMI 2013): the linear
- * coefficients a, b of mask ~ a * luminance + b are computed at the mask's size with libvips
- * operations, then interpolated bilinearly and applied to the full-size luminance only in the band
- * around the boundary, where the result can differ from 0 or 255; the result is stretched from 10..90%
- * to 0..100% so the filter's faint tails do not tint the replaced background.
+ * arXiv:1505.00996, 2015) with a colour guide (K. He, J. Sun, X. Tang, "Guided Image Filtering", TPAMI
+ * 2013): the linear coefficients of mask ~ a . RGB + b are computed at the mask's size, then
+ * interpolated bilinearly and applied to the full-size colours only in the band around the boundary,
+ * where the result can differ from 0 or 255; the result is stretched from 10..90% to 0..100% so the
+ * filter's faint tails do not tint the replaced background.
  */
 #include "filters/segment.h"
 
@@ -1103,96 +1103,111 @@ out:
 	return err;
 }
 
-/* Resizes IN to exactly W x H (vips_resize rounds the size; a row or column may be missing). */
-static int
-lr_segment_resize_to(VipsImage *parent, VipsImage *in, int w, int h, VipsKernel kernel,
-		     VipsImage **out)
+/* Box mean of radius R over a W x H float plane, edges clamped; IN and OUT may not alias. */
+static void
+box_mean(const float *in, float *out, float *tmp, int w, int h, int r)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(parent), 2);
-
-	if (vips_resize(in, &t[0], (double)w / in->Xsize, "vscale", (double)h / in->Ysize, "kernel",
-			kernel, NULL))
-		return -1;
-	if (t[0]->Xsize == w && t[0]->Ysize == h) {
-		*out = t[0];
-		g_object_ref(*out);
-		return 0;
-	}
-	if (vips_embed(t[0], &t[1], 0, 0, w, h, "extend", VIPS_EXTEND_COPY, NULL))
-		return -1;
-	*out = t[1];
-	g_object_ref(*out);
-	return 0;
-}
-
-/* Box mean of radius R (window 2R+1), float. */
-static int
-lr_segment_box(VipsImage *parent, VipsImage *in, int r, VipsImage **out)
-{
-	VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(parent), 1);
-	int size = 2 * r + 1;
-
-	if (!(t[0] = vips_image_new_matrix(size, 1)))
-		return -1;
-	for (int i = 0; i < size; i++)
-		*VIPS_MATRIX(t[0], i, 0) = 1.0;
-	vips_image_set_double(t[0], "scale", size);
-	vips_image_set_double(t[0], "offset", 0);
-	/* convsep keeps the size (it extends the edges itself); float precision keeps the mean exact
-	 * enough for the variance. */
-	if (vips_convsep(in, out, t[0], "precision", VIPS_PRECISION_FLOAT, NULL))
-		return -1;
-	return 0;
-}
-
-/* sRGB 8-bit to the luminance libvips's B_W space gives (linear Y, gamma-encoded again), 0..1. */
-static float
-guide_luma(const guchar *p)
-{
-	static float lin[256];
-	static float enc[4097];
-	static gsize once;
-	if (g_once_init_enter(&once)) {
-		for (int i = 0; i < 256; i++) {
-			double c = i / 255.0;
-			lin[i] = c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+	for (int y = 0; y < h; y++) {
+		const float *row = in + (size_t)y * w;
+		for (int x = 0; x < w; x++) {
+			float sum = 0;
+			for (int k = -r; k <= r; k++)
+				sum += row[CLAMP(x + k, 0, w - 1)];
+			tmp[(size_t)y * w + x] = sum / (2 * r + 1);
 		}
-		for (int i = 0; i <= 4096; i++) {
-			double y = i / 4096.0;
-			enc[i] = y <= 0.0031308 ? 12.92 * y : 1.055 * pow(y, 1 / 2.4) - 0.055;
-		}
-		g_once_init_leave(&once, 1);
 	}
-	float y = 0.2126f * lin[p[0]] + 0.7152f * lin[p[1]] + 0.0722f * lin[p[2]];
-	return enc[(int)(y * 4096.0f + 0.5f)];
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			float sum = 0;
+			for (int k = -r; k <= r; k++)
+				sum += tmp[(size_t)CLAMP(y + k, 0, h - 1) * w + x];
+			out[(size_t)y * w + x] = sum / (2 * r + 1);
+		}
 }
 
-/* Writes q = 255 (a I + b) into OUT (uchar, guide size) with a, b (float, mask size) interpolated
- * bilinearly. Far from the mask's boundary the small mask is uniformly 0 or 255 and so is q (the
- * filter's window cannot reach an edge there), so only pixels whose neighbourhood in ALPHA is mixed
- * are computed: a thin band, instead of every pixel of a 12 MP photo. */
-static int
-apply_coefficients(VipsImage *guide, VipsImage *alpha, VipsImage *a, VipsImage *b, VipsImage *out)
+/* The colour guided filter's coefficients at the mask's size (He, Sun, Tang, TPAMI 2013, eq. 14): for
+ * each window, p ~ a . I + b with I the RGB guide in 0..1, a = (Sigma + eps U)^-1 cov(I, p) and
+ * b = mean(p) - a . mean(I); then a and b are box-averaged. COEF receives 4 planes: a_r, a_g, a_b, b.
+ * A colour guide keeps a brown wood-grain line from passing for a dark-blue bowl, which a luminance
+ * guide cannot tell apart. */
+static void
+guided_coefficients(const guchar *rgb, const guchar *mask, int w, int h, int r, float eps,
+		    float *coef)
 {
-	int W = guide->Xsize, H = guide->Ysize, mw = alpha->Xsize, mh = alpha->Ysize;
-	VipsImage *am = vips_image_copy_memory(alpha);
-	if (!am || vips_image_write_prepare(out)) {
-		VIPS_UNREF(am);
-		return -1;
+	size_t n = (size_t)w * h;
+	/* Planes: I (3), p, I*p (3), I*I^T (6 unique); then their box means. */
+	float *in = g_new(float, 13 * n), *mean = g_new(float, 13 * n), *tmp = g_new(float, n);
+	for (size_t i = 0; i < n; i++) {
+		float c[3] = { rgb[3 * i] / 255.0f, rgb[3 * i + 1] / 255.0f, rgb[3 * i + 2] / 255.0f };
+		/* The filter's target is the cut itself, not its softened edge: a soft target makes
+		 * every window near the edge ambiguous, and the filter then spreads it along the
+		 * guide's darker or lighter streaks. */
+		float p = mask[i] >= 128 ? 1.0f : 0.0f;
+		for (int k = 0; k < 3; k++) {
+			in[k * n + i] = c[k];
+			in[(4 + k) * n + i] = c[k] * p;
+		}
+		in[3 * n + i] = p;
+		in[7 * n + i] = c[0] * c[0];
+		in[8 * n + i] = c[0] * c[1];
+		in[9 * n + i] = c[0] * c[2];
+		in[10 * n + i] = c[1] * c[1];
+		in[11 * n + i] = c[1] * c[2];
+		in[12 * n + i] = c[2] * c[2];
 	}
-	const guchar *m = VIPS_IMAGE_ADDR(am, 0, 0);
-	const float *fa = (const float *)VIPS_IMAGE_ADDR(a, 0, 0);
-	const float *fb = (const float *)VIPS_IMAGE_ADDR(b, 0, 0);
-	/* mixed[j * mw + i]: some small-mask pixel within 3 of (i, j) differs from (i, j). */
-	guchar *mixed = g_malloc0((size_t)mw * mh);
-	const int reach = 3;
+	for (int k = 0; k < 13; k++)
+		box_mean(in + k * n, mean + k * n, tmp, w, h, r);
+	for (size_t i = 0; i < n; i++) {
+		float mi[3] = { mean[i], mean[n + i], mean[2 * n + i] }, mp = mean[3 * n + i];
+		float cov[3], s[6];
+		for (int k = 0; k < 3; k++)
+			cov[k] = mean[(4 + k) * n + i] - mi[k] * mp;
+		s[0] = mean[7 * n + i] - mi[0] * mi[0] + eps;
+		s[1] = mean[8 * n + i] - mi[0] * mi[1];
+		s[2] = mean[9 * n + i] - mi[0] * mi[2];
+		s[3] = mean[10 * n + i] - mi[1] * mi[1] + eps;
+		s[4] = mean[11 * n + i] - mi[1] * mi[2];
+		s[5] = mean[12 * n + i] - mi[2] * mi[2] + eps;
+		/* Inverse of the symmetric [s0 s1 s2; s1 s3 s4; s2 s4 s5] by cofactors; eps keeps it
+		 * well conditioned. */
+		float c00 = s[3] * s[5] - s[4] * s[4], c01 = s[2] * s[4] - s[1] * s[5];
+		float c02 = s[1] * s[4] - s[2] * s[3], c11 = s[0] * s[5] - s[2] * s[2];
+		float c12 = s[1] * s[2] - s[0] * s[4], c22 = s[0] * s[3] - s[1] * s[1];
+		float det = s[0] * c00 + s[1] * c01 + s[2] * c02;
+		float a[3] = { (c00 * cov[0] + c01 * cov[1] + c02 * cov[2]) / det,
+			       (c01 * cov[0] + c11 * cov[1] + c12 * cov[2]) / det,
+			       (c02 * cov[0] + c12 * cov[1] + c22 * cov[2]) / det };
+		for (int k = 0; k < 3; k++)
+			in[k * n + i] = a[k];
+		in[3 * n + i] = mp - a[0] * mi[0] - a[1] * mi[1] - a[2] * mi[2];
+	}
+	for (int k = 0; k < 4; k++)
+		box_mean(in + k * n, coef + k * n, tmp, w, h, r);
+	g_free(in);
+	g_free(mean);
+	g_free(tmp);
+}
+
+/* Writes q = a . I + b into OUT (uchar, guide size) with the coefficient planes COEF (mask size)
+ * interpolated bilinearly, stretched from 10..90% to 0..100% so the filter's faint tails become exact
+ * background and the interior exact product. Far from the mask's boundary the small mask is uniformly 0
+ * or 255 and so is q (the filter's window cannot reach an edge there), so only pixels whose
+ * neighbourhood in MASK (within REACH) is mixed are computed: a thin band, instead of every pixel of a
+ * 12 MP photo. */
+static void
+apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const float *coef,
+		   int reach, VipsImage *out)
+{
+	int W = guide->Xsize, H = guide->Ysize;
+	size_t n = (size_t)mw * mh;
+	guchar *mixed = g_malloc0(n);
 	for (int j = 0; j < mh; j++)
 		for (int i = 0; i < mw; i++) {
-			guchar v = m[(size_t)j * mw + i];
+			guchar v = mask[(size_t)j * mw + i];
 			for (int dj = -reach; dj <= reach && !mixed[(size_t)j * mw + i]; dj++)
 				for (int di = -reach; di <= reach; di++) {
 					int y = CLAMP(j + dj, 0, mh - 1), x = CLAMP(i + di, 0, mw - 1);
-					if (m[(size_t)y * mw + x] != v) {
+					if (mask[(size_t)y * mw + x] != v) {
 						mixed[(size_t)j * mw + i] = 1;
 						break;
 					}
@@ -1210,7 +1225,7 @@ apply_coefficients(VipsImage *guide, VipsImage *alpha, VipsImage *a, VipsImage *
 			int in = CLAMP((int)((x + 0.5) * sx), 0, mw - 1);
 			size_t k = (size_t)jn * mw + in;
 			if (!mixed[k]) {
-				row[x] = m[k] >= 128 ? 255 : 0;
+				row[x] = mask[k] >= 128 ? 255 : 0;
 				continue;
 			}
 			double fx = CLAMP((x + 0.5) * sx - 0.5, 0, mw - 1);
@@ -1218,73 +1233,62 @@ apply_coefficients(VipsImage *guide, VipsImage *alpha, VipsImage *a, VipsImage *
 			float wx = (float)(fx - i0);
 			size_t k00 = (size_t)j0 * mw + i0, k01 = (size_t)j0 * mw + i1;
 			size_t k10 = (size_t)j1 * mw + i0, k11 = (size_t)j1 * mw + i1;
-			float ca = (1 - wy) * ((1 - wx) * fa[k00] + wx * fa[k01]) +
-				   wy * ((1 - wx) * fa[k10] + wx * fa[k11]);
-			float cb = (1 - wy) * ((1 - wx) * fb[k00] + wx * fb[k01]) +
-				   wy * ((1 - wx) * fb[k10] + wx * fb[k11]);
-			/* Alpha stretched from 10..90% to 0..100%: the filter's faint tails, which
-			 * reach a few analysis pixels beyond the edge, become exact background, and
-			 * the interior exact product; the transition across a real edge is kept. */
-			float q = (ca * guide_luma(g + 3 * x) + cb - 0.1f) / 0.8f;
+			float q = 0;
+			for (int c = 0; c < 4; c++) {
+				const float *p = coef + c * n;
+				float v = (1 - wy) * ((1 - wx) * p[k00] + wx * p[k01]) +
+					  wy * ((1 - wx) * p[k10] + wx * p[k11]);
+				q += c < 3 ? v * g[3 * x + c] / 255.0f : v;
+			}
+			q = (q - 0.1f) / 0.8f;
 			row[x] = q >= 1.0f ? 255 : q <= 0.0f ? 0 : (guchar)(255.0f * q + 0.5f);
 		}
 	}
 	g_free(mixed);
-	g_object_unref(am);
-	return 0;
 }
 
 int
 lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out)
 {
-	VipsImage *parent = vips_image_new();
-	VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(parent), 32);
-	int mw = alpha_small->Xsize, mh = alpha_small->Ysize;
-	/* Window radius at the mask's scale: a few pixels, so the full-size edge can move about as
-	 * far as the analysis mask could be wrong. eps in (0..1 units)^2: edges weaker than about
-	 * 0.05 in luminance are smoothed over rather than followed. */
+	/* Window radius at the mask's size: a few pixels, as far as the analysis mask can be off.
+	 * eps in (0..1)^2 per channel: colour edges weaker than about 0.05 are smoothed over. */
 	const int r = 2;
-	const double eps = 0.05 * 0.05;
-	int err = -1;
+	const float eps = 0.05f * 0.05f;
+	int mw = alpha_small->Xsize, mh = alpha_small->Ysize;
+	VipsImage *t[2] = { NULL, NULL }, *small = NULL, *mask = NULL, *full = NULL;
 
 	*out = NULL;
-	/* Luminance I of the guide in 0..1 at the mask's size (the same measure apply_coefficients
-	 * uses at full size), from an 8-bit reduction of the guide; mask p in 0..1. */
-	if (lr_segment_resize_to(parent, guide, mw, mh, VIPS_KERNEL_LINEAR, &t[0]) ||
-	    !(t[1] = vips_image_copy_memory(t[0])))
-		goto out;
-	float *luma = g_new(float, (size_t)mw * mh);
-	for (int y = 0; y < mh; y++)
-		for (int x = 0; x < mw; x++)
-			luma[(size_t)y * mw + x] = guide_luma(VIPS_IMAGE_ADDR(t[1], x, y));
-	t[3] = vips_image_new_from_memory_copy(luma, sizeof(float) * mw * mh, mw, mh, 1,
-					       VIPS_FORMAT_FLOAT);
-	g_free(luma);
-	if (!t[3] || vips_linear1(alpha_small, &t[4], 1.0 / 255, 0, NULL))
-		goto out;
-	/* a = cov(I, p) / (var(I) + eps), b = mean(p) - a mean(I), both box-averaged. */
-	if (vips_multiply(t[3], t[3], &t[5], NULL) || vips_multiply(t[3], t[4], &t[6], NULL) ||
-	    lr_segment_box(parent, t[3], r, &t[7]) || lr_segment_box(parent, t[4], r, &t[8]) ||
-	    lr_segment_box(parent, t[5], r, &t[9]) || lr_segment_box(parent, t[6], r, &t[10]) ||
-	    vips_multiply(t[7], t[7], &t[11], NULL) || vips_subtract(t[9], t[11], &t[12], NULL) ||
-	    vips_multiply(t[7], t[8], &t[13], NULL) || vips_subtract(t[10], t[13], &t[14], NULL) ||
-	    vips_linear1(t[12], &t[15], 1, eps, NULL) || vips_divide(t[14], t[15], &t[16], NULL) ||
-	    vips_multiply(t[16], t[7], &t[17], NULL) || vips_subtract(t[8], t[17], &t[18], NULL) ||
-	    lr_segment_box(parent, t[16], r, &t[19]) || lr_segment_box(parent, t[18], r, &t[20]))
-		goto out;
-	/* The small images are tiny: render them once. */
-	if (!(t[21] = vips_image_copy_memory(t[19])) || !(t[22] = vips_image_copy_memory(t[20])) ||
-	    !(t[23] = vips_image_copy_memory(guide)))
-		goto out;
-	*out = vips_image_new_memory();
-	vips_image_init_fields(*out, guide->Xsize, guide->Ysize, 1, VIPS_FORMAT_UCHAR,
-			       VIPS_CODING_NONE, VIPS_INTERPRETATION_B_W, 1.0, 1.0);
-	if (apply_coefficients(t[23], alpha_small, t[21], t[22], *out)) {
-		VIPS_UNREF(*out);
-		goto out;
+	if (guide->Bands != 3 || guide->BandFmt != VIPS_FORMAT_UCHAR || alpha_small->Bands != 1 ||
+	    alpha_small->BandFmt != VIPS_FORMAT_UCHAR) {
+		vips_error("lr_segment_upsample", "guide must be 8-bit RGB and the mask 8-bit, 1 band");
+		return -1;
 	}
-	err = 0;
-out:
-	g_object_unref(parent);
-	return err;
+	/* The guide at exactly the mask's size (vips_resize may round a row or column away). */
+	int err = vips_resize(guide, &t[0], (double)mw / guide->Xsize, "vscale",
+			      (double)mh / guide->Ysize, "kernel", VIPS_KERNEL_LINEAR, NULL) ||
+		  vips_embed(t[0], &t[1], 0, 0, mw, mh, "extend", VIPS_EXTEND_COPY, NULL) ||
+		  !(small = vips_image_copy_memory(t[1])) ||
+		  !(mask = vips_image_copy_memory(alpha_small)) ||
+		  !(full = vips_image_copy_memory(guide));
+	VIPS_UNREF(t[0]);
+	VIPS_UNREF(t[1]);
+	if (!err) {
+		float *coef = g_new(float, 4 * (size_t)mw * mh);
+		guided_coefficients(VIPS_IMAGE_ADDR(small, 0, 0), VIPS_IMAGE_ADDR(mask, 0, 0), mw, mh,
+				    r, eps, coef);
+		*out = vips_image_new_memory();
+		vips_image_init_fields(*out, guide->Xsize, guide->Ysize, 1, VIPS_FORMAT_UCHAR,
+				       VIPS_CODING_NONE, VIPS_INTERPRETATION_B_W, 1.0, 1.0);
+		if (vips_image_write_prepare(*out)) {
+			VIPS_UNREF(*out);
+			err = -1;
+		} else
+			apply_coefficients(full, VIPS_IMAGE_ADDR(mask, 0, 0), mw, mh, coef, 2 * r,
+					   *out);
+		g_free(coef);
+	}
+	VIPS_UNREF(small);
+	VIPS_UNREF(mask);
+	VIPS_UNREF(full);
+	return err ? -1 : 0;
 }
