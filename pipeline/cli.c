@@ -7,6 +7,7 @@
  */
 #include "pipeline/cli.h"
 #include "filters/filter.h"
+#include "pipeline/daemon.h"
 #include "pipeline/report.h"
 #include "pipeline/run.h"
 
@@ -43,19 +44,10 @@ load_profile(const char *name)
 static void
 print_table_row(const LrOutcome *out)
 {
-	const LrContext *ctx = out->ctx;
-	GString *reasons = g_string_new(NULL);
-	if (!strcmp(out->status, "duplicate"))
-		g_string_printf(reasons, "duplicate of #%" G_GINT64_FORMAT, out->duplicate_of);
-	else if (ctx->error)
-		g_string_printf(reasons, "%s: %s", ctx->error_code, ctx->error);
-	for (guint i = 0; !ctx->error && i < ctx->reasons->len; i++)
-		g_string_append_printf(reasons, "%s%s", i ? ", " : "",
-				       g_array_index(ctx->reasons, LrReason, i).code);
+	g_autofree char *reasons = lr_report_reason_codes(out);
 	g_autofree char *name = g_path_get_basename(out->file);
-	printf("%-28.28s %-13s %5.2f  %s\n", name, out->status, ctx->score,
-	       reasons->len ? reasons->str : "-");
-	g_string_free(reasons, TRUE);
+	printf("%-28.28s %-13s %5.2f  %s\n", name, out->status, out->ctx->score,
+	       *reasons ? reasons : "-");
 }
 
 int
@@ -190,4 +182,117 @@ lr_cli_profiles(int argc, char **argv)
 			       p->help);
 	}
 	return 0;
+}
+
+int
+lr_cli_run(int argc, char **argv)
+{
+	LrDaemonOptions options;
+	char *store_dir = NULL, *inbox = NULL, *profile = NULL;
+	gboolean once = FALSE;
+	lr_daemon_options_init(&options);
+	GOptionEntry entries[] = {
+		{ "store", 's', 0, G_OPTION_ARG_FILENAME, &store_dir,
+		  "Store folder (default ./" LR_DEFAULT_STORE ")", "DIR" },
+		{ "inbox", 'i', 0, G_OPTION_ARG_FILENAME, &inbox,
+		  "Inbox folder to watch (required); inbox/ARTISAN/SKU/photo.jpg names the artisan "
+		  "and product, photo.jpg.json may override them",
+		  "DIR" },
+		{ "workers", 'w', 0, G_OPTION_ARG_INT, &options.workers,
+		  "Worker threads (default: the number of cores)", "N" },
+		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile,
+		  "Default marketplace profile for the store (a sidecar may name another)", "NAME" },
+		{ "settle", 0, 0, G_OPTION_ARG_DOUBLE, &options.settle_seconds,
+		  "Seconds a file found by a scan must stay unchanged before it is taken (default 2)",
+		  "S" },
+		{ "max-attempts", 0, 0, G_OPTION_ARG_INT, &options.max_attempts,
+		  "Tries of one photo before it is quarantined as failing (default 3)", "N" },
+		{ "summary", 0, 0, G_OPTION_ARG_INT, &options.summary_seconds,
+		  "Seconds between progress summaries, 0 for none (default 60)", "S" },
+		{ "once", 0, 0, G_OPTION_ARG_NONE, &once,
+		  "Take what is in the inbox, process everything queued, then exit", NULL },
+		{ NULL },
+	};
+	if (!parse("- watch an inbox and process every photo that arrives",
+		   "Each photo is copied into the store and queued in one transaction before it\n"
+		   "leaves the inbox; hidden files and names ending in .part, .tmp, ~ (and .json\n"
+		   "sidecars) are left alone. One line per photo: time, status, milliseconds, file,\n"
+		   "reasons. SIGINT or SIGTERM stops after the photos in hand; a second one exits at\n"
+		   "once. After a crash, interrupted photos are processed again on the next start.",
+		   entries, &argc, &argv))
+		return 2;
+	if (!inbox || argc > 1) {
+		fprintf(stderr, "listready run: --inbox DIR is required (see listready run --help)\n");
+		return 2;
+	}
+	options.store_dir = store_dir ? store_dir : LR_DEFAULT_STORE;
+	options.inbox_dir = inbox;
+	if (profile)
+		options.profile = profile;
+	options.once = once;
+	int status = lr_daemon_run(&options);
+	g_free(store_dir);
+	g_free(inbox);
+	g_free(profile);
+	return status;
+}
+
+int
+lr_cli_status(int argc, char **argv)
+{
+	char *store_dir = NULL;
+	gboolean quarantined = FALSE;
+	GOptionEntry entries[] = {
+		{ "store", 's', 0, G_OPTION_ARG_FILENAME, &store_dir,
+		  "Store folder (default ./" LR_DEFAULT_STORE ")", "DIR" },
+		{ "quarantined", 'q', 0, G_OPTION_ARG_NONE, &quarantined,
+		  "Also list every quarantined photo: id, name, reason, message, kept original",
+		  NULL },
+		{ NULL },
+	};
+	if (!parse("- what the store holds and what is waiting",
+		   "Counts by status, queue depth, photos recorded in the last minute and the\n"
+		   "oldest photo still waiting.",
+		   entries, &argc, &argv))
+		return 2;
+	g_autoptr(GError) error = NULL;
+	LrStore *store = lr_store_open(store_dir ? store_dir : LR_DEFAULT_STORE, &error);
+	g_free(store_dir);
+	if (!store) {
+		fprintf(stderr, "listready: %s\n", error->message);
+		return 1;
+	}
+	LrStoreStatus st;
+	int status = 0;
+	if (lr_store_status(store, &st, &error)) {
+		fprintf(stderr, "listready: %s\n", error->message);
+		lr_store_close(store);
+		return 1;
+	}
+	printf("store        %s\n", lr_store_dir(store));
+	printf("accepted     %" G_GINT64_FORMAT "\n", st.accepted);
+	printf("needs_review %" G_GINT64_FORMAT "\n", st.needs_review);
+	printf("rejected     %" G_GINT64_FORMAT "\n", st.rejected);
+	printf("quarantined  %" G_GINT64_FORMAT "\n", st.quarantined);
+	printf("duplicate    %" G_GINT64_FORMAT "\n", st.duplicate);
+	printf("queued       %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " processing\n",
+	       st.queued, st.processing);
+	printf("throughput   %" G_GINT64_FORMAT " photos in the last minute\n", st.last_minute);
+	printf("oldest       %s%s%s%s\n", st.oldest_path ? st.oldest_path : "-",
+	       st.oldest_at ? " (queued " : "", st.oldest_at ? st.oldest_at : "",
+	       st.oldest_at ? ")" : "");
+	lr_store_status_clear(&st);
+	if (quarantined) {
+		GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+		if (lr_store_list_quarantined(store, lines, &error)) {
+			fprintf(stderr, "listready: %s\n", error->message);
+			status = 1;
+		}
+		printf("\nquarantined photos (id, name, reason, message, kept original):\n");
+		for (guint i = 0; i < lines->len; i++)
+			printf("%s\n", (char *)g_ptr_array_index(lines, i));
+		g_ptr_array_unref(lines);
+	}
+	lr_store_close(store);
+	return status;
 }

@@ -6,5 +6,7 @@
 int lr_cli_process(int argc, char **argv);
 int lr_cli_explain(int argc, char **argv);
 int lr_cli_profiles(int argc, char **argv);
+int lr_cli_run(int argc, char **argv);
+int lr_cli_status(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ static const struct {
 } commands[] = {
 	{ "process", lr_cli_process, "run photos through the pipeline into the store" },
 	{ "explain", lr_cli_explain, "analyse one photo without a store; --dump writes stage images" },
+	{ "run", lr_cli_run, "watch an inbox: the daemon with its worker pool" },
+	{ "status", lr_cli_status, "counts by status, queue depth, throughput, quarantined photos" },
 	{ "profiles", lr_cli_profiles, "list marketplace profiles and stage parameters" },
 };
 

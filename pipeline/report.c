@@ -198,3 +198,19 @@ lr_report_json(const LrOutcome *out, gboolean detail, const char *lang)
 	json_builder_end_object(b);
 	return to_string(b);
 }
+
+char *
+lr_report_reason_codes(const LrOutcome *out)
+{
+	const LrContext *ctx = out->ctx;
+	GString *codes = g_string_new(NULL);
+	if (!g_strcmp0(out->status, "duplicate"))
+		g_string_printf(codes, "duplicate of #%" G_GINT64_FORMAT, out->duplicate_of);
+	else if (ctx->error)
+		g_string_printf(codes, "%s: %s", ctx->error_code, ctx->error);
+	else
+		for (guint i = 0; i < ctx->reasons->len; i++)
+			g_string_append_printf(codes, "%s%s", i ? ", " : "",
+					       g_array_index(ctx->reasons, LrReason, i).code);
+	return g_string_free(codes, FALSE);
+}

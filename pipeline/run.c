@@ -10,6 +10,7 @@
 #include "filters/filter.h"
 #include "pipeline/fsutil.h"
 #include "pipeline/load.h"
+#include "pipeline/phash.h"
 #include "pipeline/report.h"
 
 #include <errno.h>
@@ -63,7 +64,7 @@ insert_row(LrStore *store, const LrOutcome *out, const char *original_path,
 	const LrContext *ctx = out->ctx;
 	g_autofree char *reasons = lr_report_reasons_json(out, NULL);
 	g_autofree char *scores = lr_report_scores_json(out);
-	g_autofree char *name = g_path_get_basename(out->file);
+	g_autofree char *name = g_path_get_basename(out->source.name);
 	LrImageRow row = {
 		.sha256 = out->sha256,
 		.original_name = name,
@@ -84,6 +85,12 @@ insert_row(LrStore *store, const LrOutcome *out, const char *original_path,
 		.camera_model = out->exif.model,
 		.has_gps = out->exif.has_gps,
 		.orientation = ctx->orientation,
+		.artisan = out->source.artisan,
+		.sku = out->source.sku,
+		.title = out->source.title,
+		.phash = out->phash,
+		.has_phash = out->has_phash,
+		.job_id = out->source.job_id,
 	};
 	return lr_store_add_image(store, &row, rows, n, error);
 }
@@ -126,15 +133,47 @@ record(LrStore *store, LrOutcome *out, const char *original_path)
 	return out->id > 0 ? 0 : -1;
 }
 
-int
-lr_process_file(LrStore *store, const LrProfile *profile, const char *path, LrOutcome *out)
+/* Near-identical to an earlier photo of the same product: then it is a duplicate of that one. */
+static int
+check_near_duplicate(LrStore *store, LrOutcome *out)
+{
+	LrContext *ctx = out->ctx;
+	GError *error = NULL;
+	if (!ctx->analysis || lr_phash(ctx->analysis, &out->phash)) {
+		vips_error_clear();
+		return 0; /* no hash, no near-duplicate check: not a reason to fail the photo */
+	}
+	out->has_phash = TRUE;
+	/* Measured on generated photos: a resized, re-encoded copy differs in 0..4 bits; distinct
+	 * products laid out alike on the same sheet in as few as 6. */
+	int max_bits = (int)lr_profile_double(ctx->profile, "dedupe", "max_hamming", 4);
+	gint64 first = lr_store_find_similar(store, out->phash, out->source.artisan,
+					     out->source.sku, max_bits, &error);
+	if (first < 0) {
+		lr_context_fail(ctx, "internal", "The store failed: %s", error->message);
+		g_error_free(error);
+		return -1;
+	}
+	if (first > 0) {
+		out->status = "duplicate";
+		out->duplicate_of = first;
+		g_ptr_array_set_size(ctx->renditions, 0);
+	}
+	return 0;
+}
+
+/* The common path of lr_process_file() and lr_process_job(): PATH holds the bytes. */
+static int
+process_path(LrStore *store, const LrProfile *profile, const LrSource *source, const char *path,
+	     LrOutcome *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->file = g_strdup(path);
+	out->source = *source;
+	out->file = g_strdup(source->name);
 	out->ctx = lr_context_new(path, profile);
 	LrContext *ctx = out->ctx;
 	g_autofree char *data = NULL;
-	g_autofree char *original_path = NULL;
+	g_autofree char *original_path = g_strdup(source->original_path);
 	gsize length = 0;
 	GError *error = NULL;
 	struct stat st;
@@ -152,7 +191,7 @@ lr_process_file(LrStore *store, const LrProfile *profile, const char *path, LrOu
 	if (st.st_size > max_bytes) {
 		lr_context_fail(ctx, "file_too_large", "The file is %.1f MB; the limit is %.1f MB.",
 				st.st_size / 1e6, max_bytes / 1e6);
-		return store ? record(store, out, NULL) : 0;
+		return store ? record(store, out, original_path) : 0;
 	}
 	if (!g_file_get_contents(path, &data, &length, &error)) {
 		lr_context_fail(ctx, "unreadable", "The file cannot be read: %s.", error->message);
@@ -172,14 +211,14 @@ lr_process_file(LrStore *store, const LrProfile *profile, const char *path, LrOu
 		if (first > 0) {
 			out->status = "duplicate";
 			out->duplicate_of = first;
-			return record(store, out, NULL);
+			return record(store, out, original_path);
 		}
 	}
 
 	int loaded = lr_load_bytes(ctx, data, length);
 	lr_context_time(ctx, "load", (g_get_monotonic_time() - start) / 1000.0);
 	read_exif(out);
-	if (store) {
+	if (store && !original_path) {
 		/* The original is kept whatever happens next, byte-identical. */
 		original_path = lr_store_put_file(store, "originals", data, length,
 						  original_extension(ctx), NULL, &error);
@@ -197,10 +236,53 @@ lr_process_file(LrStore *store, const LrProfile *profile, const char *path, LrOu
 		out->status = "quarantined";
 	if (!store)
 		return 0;
-	/* A quarantined photo keeps no half-made renditions. */
 	if (!strcmp(out->status, "quarantined"))
-		g_ptr_array_set_size(ctx->renditions, 0);
+		g_ptr_array_set_size(ctx->renditions, 0); /* no half-made renditions */
+	else if (check_near_duplicate(store, out))
+		return -1;
 	return record(store, out, original_path);
+}
+
+int
+lr_process_file(LrStore *store, const LrProfile *profile, const char *path, LrOutcome *out)
+{
+	LrSource source = { .name = path };
+	return process_path(store, profile, &source, path, out);
+}
+
+int
+lr_process_job(LrStore *store, const LrProfile *profile, const LrJob *job, LrOutcome *out)
+{
+	LrSource source = { .name = job->inbox_path,
+			    .original_path = job->original_path,
+			    .artisan = job->artisan,
+			    .sku = job->sku,
+			    .title = job->title,
+			    .job_id = job->id };
+	g_autofree char *path = lr_store_path(store, job->original_path);
+	return process_path(store, profile, &source, path, out);
+}
+
+int
+lr_record_failed_job(LrStore *store, const LrProfile *profile, const LrJob *job, LrOutcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->source = (LrSource){ .name = job->inbox_path,
+				  .original_path = job->original_path,
+				  .artisan = job->artisan,
+				  .sku = job->sku,
+				  .title = job->title,
+				  .job_id = job->id };
+	out->file = g_strdup(job->inbox_path);
+	out->ctx = lr_context_new(job->inbox_path, profile);
+	out->sha256 = g_strdup(job->sha256);
+	out->bytes = job->bytes;
+	out->status = "quarantined";
+	/* A file that stops the pipeline every time (a decoder crash, say) is unreadable to us. */
+	lr_context_fail(out->ctx, "unreadable",
+			"listready stopped %d times while processing this file (last: %s).",
+			job->attempts - 1, job->last_error ? job->last_error : "unknown");
+	return record(store, out, job->original_path);
 }
 
 void

@@ -10,6 +10,14 @@
 
 #define LR_PIPELINE_VERSION "1"
 
+/* Where a photo came from, for the record. Strings are borrowed. */
+typedef struct {
+	const char *name;          /* the file as reported: the path given, or the inbox path */
+	const char *original_path; /* the original already kept in the store (inbox jobs), or NULL */
+	const char *artisan, *sku, *title;
+	gint64 job_id;             /* the inbox job this finishes, or 0 */
+} LrSource;
+
 typedef struct {
 	char *file;           /* the path as given */
 	gint64 id;            /* catalog id; 0 without a store */
@@ -19,6 +27,9 @@ typedef struct {
 	const char *status;   /* accepted, needs_review, quarantined, duplicate */
 	LrContext *ctx;       /* the photo's context, never NULL after lr_process_file */
 	LrExifSummary exif;
+	LrSource source;      /* borrowed from the caller */
+	guint64 phash;        /* perceptual hash, when the photo was decoded */
+	gboolean has_phash;
 } LrOutcome;
 
 /* Runs CTX (already loaded) through every stage of lr_filter_order, timing each. Returns 0, or -1 with
@@ -31,6 +42,14 @@ int lr_run_stages(LrContext *ctx);
  * duplicate), -1 when it did not (the path cannot be opened or read, or the store failed), with the
  * reason in out->ctx->error. */
 int lr_process_file(LrStore *store, const LrProfile *profile, const char *path, LrOutcome *out);
+
+/* Processes the inbox JOB, whose original is already kept in STORE, with PROFILE, and records the
+ * outcome together with the job's completion in one transaction. Same return as lr_process_file(). */
+int lr_process_job(LrStore *store, const LrProfile *profile, const LrJob *job, LrOutcome *out);
+
+/* Records the inbox JOB, which failed to finish too many times, as quarantined with its last error,
+ * finishing the job. Same return as lr_process_file(). */
+int lr_record_failed_job(LrStore *store, const LrProfile *profile, const LrJob *job, LrOutcome *out);
 
 /* Frees what OUT holds. */
 void lr_outcome_clear(LrOutcome *out);

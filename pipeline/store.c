@@ -16,6 +16,10 @@
 #include "pipeline/fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -88,6 +92,36 @@ static const char *const migrations[] = {
     "  kind TEXT NOT NULL,"
     "  detail_json TEXT CHECK (detail_json IS NULL OR json_valid(detail_json)));"
     "CREATE INDEX events_image ON events (image_id);",
+    /* 2: the inbox's durable job queue, and what dedupe and the daemon need on images. A job is
+     * created in the same transaction that makes it safe to delete the file from the inbox; it
+     * is claimed by a worker, and done in the same transaction that records its image, so a
+     * crash anywhere leaves either the job to run again or its image, never both or neither. */
+    "CREATE TABLE jobs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  inbox_path TEXT NOT NULL,"
+    "  file_id TEXT NOT NULL,"
+    "  original_path TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  bytes INTEGER NOT NULL,"
+    "  artisan TEXT,"
+    "  sku TEXT,"
+    "  title TEXT,"
+    "  profile TEXT,"
+    "  warning TEXT,"
+    "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'claimed', 'done')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT,"
+    "  image_id INTEGER REFERENCES images (id),"
+    "  enqueued_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);"
+    "CREATE INDEX jobs_state ON jobs (state, id);"
+    "CREATE INDEX jobs_sha256 ON jobs (sha256);"
+    "CREATE INDEX jobs_inbox ON jobs (inbox_path, file_id);"
+    "ALTER TABLE images ADD COLUMN phash INTEGER;"
+    "ALTER TABLE images ADD COLUMN title TEXT;"
+    "ALTER TABLE images ADD COLUMN job_id INTEGER REFERENCES jobs (id);"
+    "CREATE UNIQUE INDEX images_job ON images (job_id);"
+    "CREATE INDEX images_created ON images (created_at);",
 };
 
 #define SCHEMA_VERSION ((int)G_N_ELEMENTS(migrations))
@@ -478,9 +512,10 @@ insert_image(LrStore *store, const LrImageRow *im, const char *now, GError **err
 	    store,
 	    "INSERT INTO images (sha256, original_name, original_path, original_bytes,"
 	    " source_format, source_width, source_height, profile, pipeline_version, status,"
-	    " duplicate_of, score, reasons_json, scores_json, artisan, sku, created_at, updated_at)"
+	    " duplicate_of, score, reasons_json, scores_json, artisan, sku, created_at, updated_at,"
+	    " phash, title, job_id)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-	    " ?17, ?17)",
+	    " ?17, ?17, ?18, ?19, ?20)",
 	    error);
 	int bad;
 
@@ -496,7 +531,12 @@ insert_image(LrStore *store, const LrImageRow *im, const char *now, GError **err
 				    : sqlite3_bind_null(stmt, 11)) |
 	      sqlite3_bind_double(stmt, 12, im->score) | bind_text(stmt, 13, im->reasons_json) |
 	      bind_text(stmt, 14, im->scores_json) | bind_text(stmt, 15, im->artisan) |
-	      bind_text(stmt, 16, im->sku) | bind_text(stmt, 17, now);
+	      bind_text(stmt, 16, im->sku) | bind_text(stmt, 17, now) |
+	      (im->has_phash ? sqlite3_bind_int64(stmt, 18, (sqlite3_int64)im->phash)
+			     : sqlite3_bind_null(stmt, 18)) |
+	      bind_text(stmt, 19, im->title) |
+	      (im->job_id > 0 ? sqlite3_bind_int64(stmt, 20, im->job_id)
+			      : sqlite3_bind_null(stmt, 20));
 	if (bad != SQLITE_OK) {
 		set_db_error(error, store->db, SQLITE_ERROR, "binding the image");
 		return 0;
@@ -607,6 +647,29 @@ check_image(const LrImageRow *im, const LrRenditionRow *renditions, int n, GErro
 	return 0;
 }
 
+/* Marks job ID done with IMAGE_ID; the job must be claimed (a job already done means its image is
+ * recorded: a second one must not be). */
+static int
+finish_job(LrStore *store, gint64 id, gint64 image_id, const char *now, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(store,
+					       "UPDATE jobs SET state = 'done', image_id = ?2,"
+					       " updated_at = ?3 WHERE id = ?1 AND state = 'claimed'",
+					       error);
+	if (!stmt)
+		return -1;
+	if ((sqlite3_bind_int64(stmt, 1, id) | sqlite3_bind_int64(stmt, 2, image_id) |
+	     bind_text(stmt, 3, now)) != SQLITE_OK) {
+		set_db_error(error, store->db, SQLITE_ERROR, "binding the job");
+		return -1;
+	}
+	if (step(store, stmt, "finishing the job", error) < 0)
+		return -1;
+	if (sqlite3_changes(store->db) != 1)
+		return invalid(error, "the job is not claimed: its image is recorded already");
+	return 0;
+}
+
 /* See store.h. */
 gint64
 lr_store_add_image(LrStore *store, const LrImageRow *image, const LrRenditionRow *renditions,
@@ -627,6 +690,7 @@ lr_store_add_image(LrStore *store, const LrImageRow *image, const LrRenditionRow
 	if (id <= 0 || insert_exif(store, id, image, error) < 0 ||
 	    insert_renditions(store, id, renditions, n_renditions, error) < 0 ||
 	    insert_image_event(store, id, image->status, now, error) < 0 ||
+	    (image->job_id > 0 && finish_job(store, image->job_id, id, now, error) < 0) ||
 	    exec(store, "COMMIT", TRUE, "committing the image", error) < 0) {
 		rollback(store);
 		id = 0;
@@ -683,4 +747,473 @@ lr_store_inject_fault(LrStore *store, int nth)
 	store->fault_nth = nth;
 	store->fault_seen = 0;
 	g_mutex_unlock(&store->lock);
+}
+
+/* Copies the columns of a jobs row selected as JOB_COLUMNS into JOB. */
+#define JOB_COLUMNS                                                                                \
+	"id, inbox_path, original_path, sha256, bytes, artisan, sku, title, profile, warning,"    \
+	" attempts, last_error"
+
+static char *
+column_dup(sqlite3_stmt *stmt, int i)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, i);
+	return text ? g_strdup((const char *)text) : NULL;
+}
+
+static void
+read_job(sqlite3_stmt *stmt, LrJob *job)
+{
+	job->id = sqlite3_column_int64(stmt, 0);
+	job->inbox_path = column_dup(stmt, 1);
+	job->original_path = column_dup(stmt, 2);
+	job->sha256 = column_dup(stmt, 3);
+	job->bytes = sqlite3_column_int64(stmt, 4);
+	job->artisan = column_dup(stmt, 5);
+	job->sku = column_dup(stmt, 6);
+	job->title = column_dup(stmt, 7);
+	job->profile = column_dup(stmt, 8);
+	job->warning = column_dup(stmt, 9);
+	job->attempts = sqlite3_column_int(stmt, 10);
+	job->last_error = column_dup(stmt, 11);
+}
+
+/* See store.h. */
+void
+lr_job_clear(LrJob *job)
+{
+	if (!job)
+		return;
+	g_free(job->inbox_path);
+	g_free(job->original_path);
+	g_free(job->sha256);
+	g_free(job->artisan);
+	g_free(job->sku);
+	g_free(job->title);
+	g_free(job->profile);
+	g_free(job->warning);
+	g_free(job->last_error);
+	memset(job, 0, sizeof(*job));
+}
+
+/* See store.h. */
+gint64
+lr_store_enqueue(LrStore *store, const LrJob *job, const char *file_id, GError **error)
+{
+	g_autofree char *now = now_utc();
+	gint64 id = 0;
+
+	if (!job || !job->inbox_path || !job->original_path || !job->sha256 || !file_id) {
+		invalid(error, "a job needs an inbox path, a kept original, a sha256 and a file id");
+		return 0;
+	}
+	g_mutex_lock(&store->lock);
+	if (exec(store, "BEGIN IMMEDIATE", TRUE, "starting a transaction", error) < 0)
+		goto out;
+	{
+		/* The same file seen again (a crash after the enqueue, before the inbox file was
+		 * removed) is the same job; the same bytes arriving as another file are not. */
+		g_autoptr(sqlite3_stmt) find = prepare(
+		    store, "SELECT id FROM jobs WHERE inbox_path = ?1 AND file_id = ?2", error);
+		int rc = -1;
+		if (find && (bind_text(find, 1, job->inbox_path) | bind_text(find, 2, file_id)) ==
+				SQLITE_OK)
+			rc = step(store, find, "looking up the job", error);
+		if (rc == SQLITE_ROW)
+			id = sqlite3_column_int64(find, 0);
+		else if (rc == SQLITE_DONE) {
+			g_autoptr(sqlite3_stmt) insert = prepare(
+			    store,
+			    "INSERT INTO jobs (inbox_path, file_id, original_path, sha256, bytes,"
+			    " artisan, sku, title, profile, warning, enqueued_at, updated_at)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+			    error);
+			if (insert &&
+			    (bind_text(insert, 1, job->inbox_path) | bind_text(insert, 2, file_id) |
+			     bind_text(insert, 3, job->original_path) |
+			     bind_text(insert, 4, job->sha256) |
+			     sqlite3_bind_int64(insert, 5, job->bytes) |
+			     bind_text(insert, 6, job->artisan) | bind_text(insert, 7, job->sku) |
+			     bind_text(insert, 8, job->title) | bind_text(insert, 9, job->profile) |
+			     bind_text(insert, 10, job->warning) | bind_text(insert, 11, now)) ==
+				SQLITE_OK &&
+			    step(store, insert, "enqueuing the job", error) == SQLITE_DONE)
+				id = sqlite3_last_insert_rowid(store->db);
+		}
+	}
+	if (id <= 0 || exec(store, "COMMIT", TRUE, "committing the job", error) < 0) {
+		if (id > 0 || (error && !*error))
+			set_db_error(error, store->db, SQLITE_ERROR, "enqueuing the job");
+		rollback(store);
+		id = 0;
+	}
+out:
+	g_mutex_unlock(&store->lock);
+	return id;
+}
+
+/* See store.h. */
+int
+lr_store_claim_job(LrStore *store, LrJob *job, GError **error)
+{
+	g_autofree char *now = now_utc();
+	int found = -1;
+
+	memset(job, 0, sizeof(*job));
+	g_mutex_lock(&store->lock);
+	{
+		/* Oldest first; a job waits while an earlier job with the same bytes is unfinished,
+		 * so the second copy is decided against the first one's recorded image. */
+		g_autoptr(sqlite3_stmt) stmt = prepare(
+		    store,
+		    "UPDATE jobs SET state = 'claimed', attempts = attempts + 1, updated_at = ?1"
+		    " WHERE id = (SELECT j.id FROM jobs j WHERE j.state = 'queued' AND NOT EXISTS"
+		    " (SELECT 1 FROM jobs e WHERE e.sha256 = j.sha256 AND e.id < j.id"
+		    " AND e.state <> 'done') ORDER BY j.id LIMIT 1) RETURNING " JOB_COLUMNS,
+		    error);
+		int rc = -1;
+		if (stmt && bind_text(stmt, 1, now) == SQLITE_OK)
+			rc = step(store, stmt, "claiming a job", error);
+		if (rc == SQLITE_ROW) {
+			read_job(stmt, job);
+			found = 1;
+			/* RETURNING rows are produced before the update is complete: finish it. */
+			if (step(store, stmt, "claiming a job", error) < 0) {
+				lr_job_clear(job);
+				found = -1;
+			}
+		} else if (rc == SQLITE_DONE)
+			found = 0;
+	}
+	g_mutex_unlock(&store->lock);
+	return found;
+}
+
+/* Runs one UPDATE of the jobs table with ?1 = now and the given extra text/int binds. */
+static int
+update_jobs(LrStore *store, const char *sql, const char *text, gint64 id, const char *what,
+	    GError **error)
+{
+	g_autofree char *now = now_utc();
+	int changed = -1;
+
+	g_mutex_lock(&store->lock);
+	{
+		g_autoptr(sqlite3_stmt) stmt = prepare(store, sql, error);
+		if (stmt && (bind_text(stmt, 1, now) | bind_text(stmt, 2, text) |
+			     (id ? sqlite3_bind_int64(stmt, 3, id) : SQLITE_OK)) == SQLITE_OK &&
+		    step(store, stmt, what, error) == SQLITE_DONE)
+			changed = sqlite3_changes(store->db);
+		else if (error && !*error)
+			set_db_error(error, store->db, SQLITE_ERROR, what);
+	}
+	g_mutex_unlock(&store->lock);
+	return changed;
+}
+
+/* See store.h. */
+int
+lr_store_requeue_claimed(LrStore *store, GError **error)
+{
+	return update_jobs(store,
+			   "UPDATE jobs SET state = 'queued', updated_at = ?1,"
+			   " last_error = coalesce(?2, last_error) WHERE state = 'claimed'",
+			   "interrupted: listready stopped while processing it", 0,
+			   "requeuing claimed jobs", error);
+}
+
+/* See store.h. */
+int
+lr_store_release_job(LrStore *store, gint64 id, const char *error_text, GError **error)
+{
+	int n = update_jobs(store,
+			    "UPDATE jobs SET state = 'queued', updated_at = ?1, last_error = ?2"
+			    " WHERE id = ?3 AND state = 'claimed'",
+			    error_text, id, "releasing a job", error);
+	return n < 0 ? -1 : 0;
+}
+
+/* See store.h. */
+gint64
+lr_store_find_similar(LrStore *store, guint64 phash, const char *artisan, const char *sku,
+		      int max_bits, GError **error)
+{
+	gint64 found = 0;
+
+	g_mutex_lock(&store->lock);
+	{
+		/* Scoped to the same product (or artisan) so that two similar-looking products on
+		 * the same sheet are not taken for one photo; the Hamming distance is computed
+		 * here, SQLite having no popcount. */
+		g_autoptr(sqlite3_stmt) stmt = prepare(
+		    store,
+		    "SELECT id, phash FROM images WHERE phash IS NOT NULL AND status <> 'duplicate'"
+		    " AND artisan IS ?1 AND sku IS ?2 ORDER BY id",
+		    error);
+		int rc = stmt && (bind_text(stmt, 1, artisan) | bind_text(stmt, 2, sku)) == SQLITE_OK
+				 ? SQLITE_ROW
+				 : -1;
+		while (rc == SQLITE_ROW && !found) {
+			rc = step(store, stmt, "looking for similar photos", error);
+			if (rc == SQLITE_ROW &&
+			    __builtin_popcountll((guint64)sqlite3_column_int64(stmt, 1) ^ phash) <=
+				max_bits)
+				found = sqlite3_column_int64(stmt, 0);
+		}
+		if (rc < 0)
+			found = -1;
+	}
+	g_mutex_unlock(&store->lock);
+	return found;
+}
+
+/* See store.h. */
+int
+lr_store_status(LrStore *store, LrStoreStatus *out, GError **error)
+{
+	static const char *const sql[] = {
+		"SELECT count(*) FROM images WHERE status = 'accepted'",
+		"SELECT count(*) FROM images WHERE status = 'needs_review'",
+		"SELECT count(*) FROM images WHERE status = 'rejected'",
+		"SELECT count(*) FROM images WHERE status = 'quarantined'",
+		"SELECT count(*) FROM images WHERE status = 'duplicate'",
+		"SELECT count(*) FROM jobs WHERE state = 'queued'",
+		"SELECT count(*) FROM jobs WHERE state = 'claimed'",
+		"SELECT count(*) FROM images WHERE created_at >= strftime('%Y-%m-%dT%H:%M:%fZ',"
+		" 'now', '-60 seconds')",
+	};
+	gint64 *fields[] = { &out->accepted, &out->needs_review, &out->rejected, &out->quarantined,
+			     &out->duplicate, &out->queued, &out->processing, &out->last_minute };
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	g_mutex_lock(&store->lock);
+	for (guint i = 0; i < G_N_ELEMENTS(sql) && !ret; i++) {
+		g_autoptr(sqlite3_stmt) stmt = prepare(store, sql[i], error);
+		if (!stmt || step(store, stmt, "counting", error) != SQLITE_ROW)
+			ret = -1;
+		else
+			*fields[i] = sqlite3_column_int64(stmt, 0);
+	}
+	if (!ret) {
+		g_autoptr(sqlite3_stmt) stmt = prepare(
+		    store,
+		    "SELECT inbox_path, enqueued_at FROM jobs WHERE state <> 'done' ORDER BY id LIMIT 1",
+		    error);
+		int rc = stmt ? step(store, stmt, "finding the oldest job", error) : -1;
+		if (rc == SQLITE_ROW) {
+			out->oldest_path = column_dup(stmt, 0);
+			out->oldest_at = column_dup(stmt, 1);
+		} else if (rc < 0)
+			ret = -1;
+	}
+	g_mutex_unlock(&store->lock);
+	return ret;
+}
+
+/* See store.h. */
+void
+lr_store_status_clear(LrStoreStatus *status)
+{
+	g_free(status->oldest_path);
+	g_free(status->oldest_at);
+	memset(status, 0, sizeof(*status));
+}
+
+/* See store.h. */
+int
+lr_store_list_quarantined(LrStore *store, GPtrArray *lines, GError **error)
+{
+	int ret = -1;
+
+	g_mutex_lock(&store->lock);
+	{
+		g_autoptr(sqlite3_stmt) stmt = prepare(
+		    store,
+		    "SELECT id, original_name, coalesce(original_path, '-'),"
+		    " coalesce(json_extract(reasons_json, '$[0].code'), '-'),"
+		    " coalesce(json_extract(reasons_json, '$[0].message'), '-')"
+		    " FROM images WHERE status = 'quarantined' ORDER BY id",
+		    error);
+		int rc = stmt ? SQLITE_ROW : -1;
+		while (rc == SQLITE_ROW) {
+			rc = step(store, stmt, "listing quarantined photos", error);
+			if (rc == SQLITE_ROW)
+				g_ptr_array_add(lines,
+						g_strdup_printf("#%lld\t%s\t%s\t%s\t%s",
+								(long long)sqlite3_column_int64(stmt, 0),
+								sqlite3_column_text(stmt, 1),
+								sqlite3_column_text(stmt, 3),
+								sqlite3_column_text(stmt, 4),
+								sqlite3_column_text(stmt, 2)));
+		}
+		ret = rc == SQLITE_DONE ? 0 : -1;
+	}
+	g_mutex_unlock(&store->lock);
+	return ret;
+}
+
+/* Copies SRC into the open file FD while hashing it. Returns the hex SHA-256 and *BYTES, or NULL. */
+static char *
+copy_hashing(const char *src, int fd, gint64 *bytes, GError **error)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", src,
+			    g_strerror(errno));
+		return NULL;
+	}
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	guchar *buf = g_malloc(1 << 20);
+	gint64 total = 0;
+	ssize_t n;
+	int ok = 1;
+	while (ok && (n = read(in, buf, 1 << 20)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ok = 0;
+			break;
+		}
+		g_checksum_update(sum, buf, n);
+		total += n;
+		for (ssize_t off = 0; ok && off < n;) {
+			ssize_t w = write(fd, buf + off, n - off);
+			if (w < 0 && errno != EINTR)
+				ok = 0;
+			else if (w > 0)
+				off += w;
+		}
+	}
+	if (!ok)
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "copying %s: %s",
+			    src, g_strerror(errno));
+	close(in);
+	g_free(buf);
+	char *hex = ok ? g_strdup(g_checksum_get_string(sum)) : NULL;
+	g_checksum_free(sum);
+	*bytes = total;
+	return hex;
+}
+
+/* See store.h. */
+char *
+lr_store_put_path(LrStore *store, const char *kind, const char *src, const char *ext,
+		  char **sha256_out, gint64 *bytes_out, GError **error)
+{
+	if (g_strcmp0(kind, "originals") != 0 && g_strcmp0(kind, "renditions") != 0) {
+		invalid(error, "file kind must be \"originals\" or \"renditions\"");
+		return NULL;
+	}
+	if (!valid_extension(ext)) {
+		invalid(error, "file extension must be 1 to 8 letters or digits");
+		return NULL;
+	}
+	g_mutex_lock(&store->lock);
+	int hit = fault_hit(store, error);
+	g_mutex_unlock(&store->lock);
+	if (hit < 0)
+		return NULL;
+
+	/* One pass: copy into a temporary file of the store while hashing, then rename it to its
+	 * content address (the same file system, so the rename is atomic). */
+	g_autofree char *folder = g_build_filename(store->dir, kind, NULL);
+	g_autofree char *tmp = g_build_filename(folder, ".tmp-XXXXXX", NULL);
+	if (g_mkdir_with_parents(folder, 0755) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", folder,
+			    g_strerror(errno));
+		return NULL;
+	}
+	int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", folder,
+			    g_strerror(errno));
+		return NULL;
+	}
+	gint64 bytes = 0;
+	g_autofree char *sha256 = copy_hashing(src, fd, &bytes, error);
+	if (sha256 && fsync(fd) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "fsync: %s",
+			    g_strerror(errno));
+		g_clear_pointer(&sha256, g_free);
+	}
+	close(fd);
+	g_autofree char *relative = NULL;
+	if (sha256) {
+		relative = g_strdup_printf("%s/%.2s/%s.%s", kind, sha256, sha256, ext);
+		g_autofree char *path = g_build_filename(store->dir, relative, NULL);
+		g_autofree char *dir = g_path_get_dirname(path);
+		GStatBuf st;
+		if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == bytes)
+			; /* these bytes are kept already */
+		else if (g_mkdir_with_parents(dir, 0755) < 0 || rename(tmp, path) < 0) {
+			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path,
+				    g_strerror(errno));
+			g_clear_pointer(&relative, g_free);
+		} else {
+			int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd >= 0) {
+				fsync(dfd);
+				close(dfd);
+			}
+		}
+	}
+	g_unlink(tmp); /* gone already after a successful rename */
+	if (relative) {
+		if (sha256_out)
+			*sha256_out = g_steal_pointer(&sha256);
+		if (bytes_out)
+			*bytes_out = bytes;
+	}
+	return g_steal_pointer(&relative);
+}
+
+/* Removes the .tmp-* files below FOLDER (recursing one level of fan-out folders). */
+static int
+sweep_folder(const char *folder, int depth)
+{
+	int removed = 0;
+	GDir *dir = g_dir_open(folder, 0, NULL);
+	const char *name;
+	while (dir && (name = g_dir_read_name(dir))) {
+		g_autofree char *path = g_build_filename(folder, name, NULL);
+		if (g_str_has_prefix(name, ".tmp-"))
+			removed += g_unlink(path) == 0;
+		else if (depth > 0 && g_file_test(path, G_FILE_TEST_IS_DIR))
+			removed += sweep_folder(path, depth - 1);
+	}
+	if (dir)
+		g_dir_close(dir);
+	return removed;
+}
+
+/* See store.h. */
+int
+lr_store_sweep_temporaries(LrStore *store)
+{
+	static const char *const kinds[] = { "originals", "renditions" };
+	int removed = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		g_autofree char *folder = g_build_filename(store->dir, kinds[i], NULL);
+		removed += sweep_folder(folder, 1);
+	}
+	return removed;
+}
+
+/* See store.h. */
+int
+lr_store_lock_exclusive(LrStore *store, GError **error)
+{
+	g_autofree char *path = g_build_filename(store->dir, "daemon.lock", NULL);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		g_set_error(error, LR_STORE_ERROR, LR_STORE_ERROR_BUSY,
+			    "store: %s is in use by another listready run (%s)", store->dir,
+			    g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* Held until the process exits, however it exits: the kernel drops the lock. */
+	return 0;
 }

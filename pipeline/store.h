@@ -53,6 +53,10 @@ typedef struct {
 	int orientation;              /* EXIF orientation that was applied, 1..8 */
 	const char *artisan;
 	const char *sku;
+	const char *title;
+	guint64 phash;                /* perceptual hash of the photo (see pipeline/phash.h) */
+	gboolean has_phash;
+	gint64 job_id;                /* the inbox job this image finishes, or 0 (process command) */
 } LrImageRow;
 
 /* One rendition file of an image. All fields required. */
@@ -87,6 +91,11 @@ const char *lr_store_dir(LrStore *store);
 char *lr_store_put_file(LrStore *store, const char *kind, const void *data, gsize length,
 			const char *ext, char **sha256_out, GError **error);
 
+/* Like lr_store_put_file() for the file at SRC, copied in one streaming pass (hashing as it copies,
+ * so memory stays bounded whatever the size). Also returns the size in *BYTES_OUT (may be NULL). */
+char *lr_store_put_path(LrStore *store, const char *kind, const char *src, const char *ext,
+			char **sha256_out, gint64 *bytes_out, GError **error);
+
 /* Absolute path of a store-relative PATH (caller frees). */
 char *lr_store_path(LrStore *store, const char *relative);
 
@@ -106,6 +115,74 @@ gint64 lr_store_add_image(LrStore *store, const LrImageRow *image, const LrRendi
  * -1 with ERROR set. */
 int lr_store_log_event(LrStore *store, gint64 image_id, const char *actor, const char *kind,
 		       const char *detail_json, GError **error);
+
+/* One job of the durable inbox queue: a photo taken from the inbox, its original already kept. */
+typedef struct {
+	gint64 id;
+	char *inbox_path;    /* where it was found, relative to the inbox */
+	char *original_path; /* the kept original, relative to the store */
+	char *sha256;
+	gint64 bytes;
+	char *artisan, *sku, *title; /* from the folder names or the sidecar; may be NULL */
+	char *profile;       /* from the sidecar; NULL for the daemon's default */
+	char *warning;       /* what was wrong with the sidecar, or NULL */
+	int attempts;        /* claims so far, this one included */
+	char *last_error;    /* why the previous attempt did not finish, or NULL */
+} LrJob;
+
+/* Frees the strings of JOB and zeroes it. Accepts NULL. */
+void lr_job_clear(LrJob *job);
+
+/* Enqueues JOB (its id, attempts and last_error are ignored; strings are borrowed) in one
+ * transaction. FILE_ID identifies the inbox file (device, inode, size, mtime): if a job with the
+ * same inbox path and file id exists, it is returned instead, since the daemon then crashed after
+ * enqueuing but before removing the file. Returns the job id, or 0 with ERROR set. */
+gint64 lr_store_enqueue(LrStore *store, const LrJob *job, const char *file_id, GError **error);
+
+/* Claims the oldest queued job, counting an attempt. A job whose bytes are also in an earlier
+ * unfinished job waits for it, so duplicates are decided after their first copy. Returns 1 with
+ * *JOB filled (clear it with lr_job_clear), 0 when no job is ready, -1 with ERROR set. A claimed job
+ * is finished by lr_store_add_image() with its job_id, or put back by lr_store_release_job(). */
+int lr_store_claim_job(LrStore *store, LrJob *job, GError **error);
+
+/* Puts claimed job ID back in the queue with ERROR_TEXT as its last error. Returns 0 or -1. */
+int lr_store_release_job(LrStore *store, gint64 id, const char *error_text, GError **error);
+
+/* At start-up: every claimed job was interrupted by a stop or crash; queue them again. Returns how
+ * many were requeued, or -1 with ERROR set. */
+int lr_store_requeue_claimed(LrStore *store, GError **error);
+
+/* The first non-duplicate image of the same ARTISAN and SKU (each may be NULL, matched as NULL)
+ * whose perceptual hash is within MAX_BITS of PHASH; 0 when none, -1 with ERROR set. */
+gint64 lr_store_find_similar(LrStore *store, guint64 phash, const char *artisan, const char *sku,
+			     int max_bits, GError **error);
+
+/* What `listready status` shows. */
+typedef struct {
+	gint64 accepted, needs_review, rejected, quarantined, duplicate; /* images by status */
+	gint64 queued, processing;  /* jobs waiting and claimed */
+	gint64 last_minute;         /* images recorded in the last 60 seconds */
+	char *oldest_path;          /* the oldest unfinished job's inbox path, or NULL */
+	char *oldest_at;            /* and when it was enqueued */
+} LrStoreStatus;
+
+/* Fills *OUT (clear with lr_store_status_clear). Returns 0, or -1 with ERROR set. */
+int lr_store_status(LrStore *store, LrStoreStatus *out, GError **error);
+void lr_store_status_clear(LrStoreStatus *status);
+
+/* Appends to LINES one tab-separated line per quarantined image (id, name, reason code, message,
+ * kept original), oldest first. Returns 0 or -1 with ERROR set. */
+int lr_store_list_quarantined(LrStore *store, GPtrArray *lines, GError **error);
+
+/* Takes the store's daemon lock (an flock on DIR/daemon.lock, released when the process exits,
+ * however it exits). Returns 0, or -1 with ERROR set (LR_STORE_ERROR_BUSY) when another process
+ * holds it. */
+int lr_store_lock_exclusive(LrStore *store, GError **error);
+
+/* Removes temporary files left by writes that a crash interrupted. Only for the holder of the daemon
+ * lock at start-up: a `process` run writing at that moment would lose its file (and report it).
+ * Returns how many were removed. */
+int lr_store_sweep_temporaries(LrStore *store);
 
 /* Test hook for fault injection: make the Nth following write step (file write or SQL statement that
  * changes the database) fail, counting from 1; 0 turns injection off. */
