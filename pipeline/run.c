@@ -133,6 +133,24 @@ record(LrStore *store, LrOutcome *out, const char *original_path)
 	return out->id > 0 ? 0 : -1;
 }
 
+/* Applies the answer of a duplicate look-up: FIRST < 0 is a store failure (ERROR set, consumed),
+ * FIRST > 0 the image this photo duplicates. Returns -1, 1 for a duplicate, 0 otherwise. */
+static int
+apply_duplicate(LrOutcome *out, gint64 first, GError *error)
+{
+	if (first < 0) {
+		lr_context_fail(out->ctx, "internal", "The store failed: %s", error->message);
+		g_error_free(error);
+		return -1;
+	}
+	if (first == 0)
+		return 0;
+	out->status = "duplicate";
+	out->duplicate_of = first;
+	g_ptr_array_set_size(out->ctx->renditions, 0);
+	return 1;
+}
+
 /* Near-identical to an earlier photo of the same product: then it is a duplicate of that one. */
 static int
 check_near_duplicate(LrStore *store, LrOutcome *out)
@@ -149,17 +167,7 @@ check_near_duplicate(LrStore *store, LrOutcome *out)
 	int max_bits = (int)lr_profile_double(ctx->profile, "dedupe", "max_hamming", 4);
 	gint64 first = lr_store_find_similar(store, out->phash, out->source.artisan,
 					     out->source.sku, max_bits, &error);
-	if (first < 0) {
-		lr_context_fail(ctx, "internal", "The store failed: %s", error->message);
-		g_error_free(error);
-		return -1;
-	}
-	if (first > 0) {
-		out->status = "duplicate";
-		out->duplicate_of = first;
-		g_ptr_array_set_size(ctx->renditions, 0);
-	}
-	return 0;
+	return apply_duplicate(out, first, error) < 0 ? -1 : 0;
 }
 
 /* The common path of lr_process_file() and lr_process_job(): PATH holds the bytes. */
@@ -202,17 +210,9 @@ process_path(LrStore *store, const LrProfile *profile, const LrSource *source, c
 	out->sha256 = lr_sha256_hex(data, length);
 
 	if (store) {
-		gint64 first = lr_store_find_sha256(store, out->sha256, &error);
-		if (first < 0) {
-			lr_context_fail(ctx, "internal", "The store failed: %s", error->message);
-			g_error_free(error);
-			return -1;
-		}
-		if (first > 0) {
-			out->status = "duplicate";
-			out->duplicate_of = first;
-			return record(store, out, original_path);
-		}
+		int dup = apply_duplicate(out, lr_store_find_sha256(store, out->sha256, &error), error);
+		if (dup)
+			return dup < 0 ? -1 : record(store, out, original_path);
 	}
 
 	int loaded = lr_load_bytes(ctx, data, length);

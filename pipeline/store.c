@@ -122,6 +122,32 @@ static const char *const migrations[] = {
     "ALTER TABLE images ADD COLUMN job_id INTEGER REFERENCES jobs (id);"
     "CREATE UNIQUE INDEX images_job ON images (job_id);"
     "CREATE INDEX images_created ON images (created_at);",
+    /* 3: the catalog API and the review page (issue 7). seq orders the change feed: a trigger
+     * gives a row the next number from one global sequence in the same transaction that inserts it
+     * or changes its status, outcome or note. SQLite has one writer at a time, so numbers are
+     * handed out in commit order and a reader paging with "seq > cursor" can neither miss a change
+     * nor see one twice; an asset changed after it was read comes back once more, further on.
+     * review_note is the rejecting curator's reason, shown to the artisan. API tokens are kept
+     * only as their SHA-256. */
+    "ALTER TABLE images ADD COLUMN seq INTEGER;"
+    "UPDATE images SET seq = id;"
+    "CREATE UNIQUE INDEX images_seq ON images (seq);"
+    "ALTER TABLE images ADD COLUMN review_note TEXT;"
+    "CREATE INDEX images_artisan ON images (artisan, id);"
+    "CREATE TRIGGER images_seq_insert AFTER INSERT ON images BEGIN"
+    "  UPDATE images SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM images) WHERE id = NEW.id;"
+    " END;"
+    "CREATE TRIGGER images_seq_update AFTER UPDATE OF status, profile, score, reasons_json,"
+    " scores_json, review_note, updated_at ON images BEGIN"
+    "  UPDATE images SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM images) WHERE id = NEW.id;"
+    " END;"
+    "CREATE TABLE tokens ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('curator', 'catalog', 'admin')),"
+    "  sha256 TEXT NOT NULL UNIQUE,"
+    "  created_at TEXT NOT NULL,"
+    "  revoked_at TEXT);",
 };
 
 #define SCHEMA_VERSION ((int)G_N_ELEMENTS(migrations))
@@ -425,6 +451,17 @@ valid_extension(const char *ext)
 	return n > 0 && n <= 8;
 }
 
+/* Files are kept only as originals or renditions, under a plain extension. */
+static int
+check_kind(const char *kind, const char *ext, GError **error)
+{
+	if (g_strcmp0(kind, "originals") != 0 && g_strcmp0(kind, "renditions") != 0)
+		return invalid(error, "file kind must be \"originals\" or \"renditions\"");
+	if (!valid_extension(ext))
+		return invalid(error, "file extension must be 1 to 8 letters or digits");
+	return 0;
+}
+
 /* See store.h. */
 char *
 lr_store_put_file(LrStore *store, const char *kind, const void *data, gsize length, const char *ext,
@@ -436,14 +473,8 @@ lr_store_put_file(LrStore *store, const char *kind, const void *data, gsize leng
 	GStatBuf st;
 	int hit;
 
-	if (g_strcmp0(kind, "originals") != 0 && g_strcmp0(kind, "renditions") != 0) {
-		invalid(error, "file kind must be \"originals\" or \"renditions\"");
+	if (check_kind(kind, ext, error) < 0)
 		return NULL;
-	}
-	if (!valid_extension(ext)) {
-		invalid(error, "file extension must be 1 to 8 letters or digits");
-		return NULL;
-	}
 	if (!data && length > 0) {
 		invalid(error, "no data to keep");
 		return NULL;
@@ -1101,14 +1132,8 @@ char *
 lr_store_put_path(LrStore *store, const char *kind, const char *src, const char *ext,
 		  char **sha256_out, gint64 *bytes_out, GError **error)
 {
-	if (g_strcmp0(kind, "originals") != 0 && g_strcmp0(kind, "renditions") != 0) {
-		invalid(error, "file kind must be \"originals\" or \"renditions\"");
+	if (check_kind(kind, ext, error) < 0)
 		return NULL;
-	}
-	if (!valid_extension(ext)) {
-		invalid(error, "file extension must be 1 to 8 letters or digits");
-		return NULL;
-	}
 	g_mutex_lock(&store->lock);
 	int hit = fault_hit(store, error);
 	g_mutex_unlock(&store->lock);

@@ -5,6 +5,7 @@
 #include "pipeline/load.h"
 
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,4 +152,15 @@ lr_test_tmpdir(void)
 		tmpdirs = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(tmpdirs, g_strdup(dir));
 	return dir;
+}
+
+gint64
+lr_test_sql_int(void *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+	gint64 v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }

@@ -29,6 +29,9 @@ double lr_test_iou(VipsImage *mask, VipsImage *truth);
 /* Path of RELATIVE in the real-world corpus (caller frees); the test fails if it is missing. */
 char *lr_test_realworld(const char *relative);
 
+/* The single integer SQL returns from DB (a sqlite3 *); a failure is a test failure. */
+gint64 lr_test_sql_int(void *db, const char *sql);
+
 /* A fresh temporary folder, removed at exit (caller frees the name). */
 char *lr_test_tmpdir(void);
 

@@ -106,16 +106,6 @@ parse_line(JsonParser *parser, const char *line)
 	return json_node_get_object(json_parser_get_root(parser));
 }
 
-static gint64
-scalar(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
-	gint64 v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
 
 static void
 test_process_samples(void)
@@ -191,12 +181,12 @@ test_process_samples(void)
 	g_autofree char *db_path = g_build_filename(store, "listready.db", NULL);
 	sqlite3 *db;
 	g_assert_cmpint(sqlite3_open(db_path, &db), ==, SQLITE_OK);
-	g_assert_cmpint(scalar(db, "SELECT count(*) FROM images"), ==, truths->len + 1);
-	g_assert_cmpint(scalar(db, "SELECT count(*) FROM images WHERE status = 'duplicate'"), ==, 1);
-	g_assert_cmpint(scalar(db, "SELECT count(DISTINCT original_path) FROM images "
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM images"), ==, truths->len + 1);
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM images WHERE status = 'duplicate'"), ==, 1);
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(DISTINCT original_path) FROM images "
 				   "WHERE original_path IS NOT NULL"),
 			==, truths->len);
-	g_assert_cmpint(scalar(db, "SELECT count(*) FROM exif WHERE make IS NOT NULL"), >=,
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM exif WHERE make IS NOT NULL"), >=,
 			truths->len);
 	sqlite3_stmt *st;
 	g_assert_cmpint(sqlite3_prepare_v2(db, "SELECT original_path, original_name FROM images "

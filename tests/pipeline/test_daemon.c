@@ -186,16 +186,6 @@ wait_daemon(GPid pid, int timeout_s)
 	return -1;
 }
 
-static gint64
-count(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
-	gint64 v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
 
 static sqlite3 *
 open_db(const char *store)
@@ -215,7 +205,7 @@ wait_images(const char *store, gint64 n, int timeout_s)
 	for (int i = 0; i < timeout_s * 4; i++) {
 		if (g_file_test(path, G_FILE_TEST_EXISTS)) {
 			sqlite3 *db = open_db(store);
-			gint64 got = count(db, "SELECT count(*) FROM images WHERE job_id IS NOT NULL");
+			gint64 got = lr_test_sql_int(db, "SELECT count(*) FROM images WHERE job_id IS NOT NULL");
 			sqlite3_close(db);
 			if (got >= n)
 				return;
@@ -253,10 +243,10 @@ static void
 assert_exactly_once(const char *store, const char *inbox, GPtrArray *photos, guint ignored_left)
 {
 	sqlite3 *db = open_db(store);
-	g_assert_cmpint(count(db, "SELECT count(*) FROM images WHERE job_id IS NOT NULL"), ==,
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM images WHERE job_id IS NOT NULL"), ==,
 			photos->len);
-	g_assert_cmpint(count(db, "SELECT count(*) FROM jobs WHERE state <> 'done'"), ==, 0);
-	g_assert_cmpint(count(db, "SELECT count(*) FROM jobs"), ==, photos->len);
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM jobs WHERE state <> 'done'"), ==, 0);
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM jobs"), ==, photos->len);
 	GHashTable *first_of = g_hash_table_new(g_str_hash, g_str_equal);
 	for (guint i = 0; i < photos->len; i++) {
 		const Photo *p = g_ptr_array_index(photos, i);
@@ -294,7 +284,7 @@ assert_exactly_once(const char *store, const char *inbox, GPtrArray *photos, gui
 		sqlite3_finalize(st);
 	}
 	/* Every duplicate points at a non-duplicate image with the same bytes. */
-	g_assert_cmpint(count(db, "SELECT count(*) FROM images d JOIN images f ON f.id ="
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM images d JOIN images f ON f.id ="
 				  " d.duplicate_of WHERE d.status = 'duplicate' AND"
 				  " (f.status = 'duplicate' OR (f.sha256 <> d.sha256 AND"
 				  " d.phash IS NULL))"),
@@ -411,19 +401,19 @@ test_sidecars(void)
 	g_assert_cmpint(wait_daemon(pid, 120), ==, 0);
 	assert_exactly_once(d.store, d.inbox, photos, 0);
 	sqlite3 *db = open_db(d.store);
-	g_assert_cmpint(count(db, "SELECT count(*) FROM images WHERE original_name = 'side0.jpg'"
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM images WHERE original_name = 'side0.jpg'"
 				  " AND artisan = 'Meera Devi' AND sku = 'SAREE-42'"
 				  " AND title = 'Kanjivaram'"),
 			==, 1);
-	g_assert_cmpint(count(db, "SELECT count(*) FROM images WHERE original_name = 'side1.jpg'"
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM images WHERE original_name = 'side1.jpg'"
 				  " AND artisan IS NULL AND status <> 'quarantined'"),
 			==, 1);
-	g_assert_cmpint(count(db, "SELECT count(*) FROM events e JOIN images i ON i.id ="
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM events e JOIN images i ON i.id ="
 				  " e.image_id WHERE e.kind = 'sidecar_warning' AND"
 				  " i.original_name = 'side1.jpg' AND"
 				  " json_extract(e.detail_json, '$.warning') LIKE '%not valid JSON%'"),
 			==, 1);
-	g_assert_cmpint(count(db, "SELECT count(*) FROM events e JOIN images i ON i.id ="
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM events e JOIN images i ON i.id ="
 				  " e.image_id WHERE e.kind = 'sidecar_warning' AND"
 				  " i.original_name = 'side2.jpg' AND i.profile = 'default' AND"
 				  " json_extract(e.detail_json, '$.warning') LIKE '%no-such-market%'"

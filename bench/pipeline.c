@@ -1,0 +1,380 @@
+/* pipeline.c: the pipeline benchmark — `bench/run` (or `listready-bench --help`).
+ *
+ * For each size asked for (12 and 48 MP by default) it generates a batch of phone-like JPEGs (a
+ * generated product photo, EXIF orientation 1 or 6, quality 92) and measures, on this machine:
+ *   - per-stage median milliseconds, running the stages in this process, one photo at a time;
+ *   - throughput of the full pipeline through the daemon's worker pool: `listready run --once`
+ *     over an inbox holding the whole batch, timed from start to exit, with its peak RSS;
+ *   - latency: median time from a file landing in the inbox of a running, idle daemon to its
+ *     image being recorded;
+ *   - baselines started the same way: `vipsthumbnail` to 1000 px (one process for the batch) and a
+ *     full decode (`vips avg`, one process per photo, as many at once as there are workers) as the
+ *     floor; and the ratios.
+ * Results are printed as a table and written as JSON (--json FILE).
+ */
+#include "filters/filter.h"
+#include "pipeline/load.h"
+#include "pipeline/profile.h"
+#include "samples/synth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static double
+now_s(void)
+{
+	return g_get_monotonic_time() / 1e6;
+}
+
+/* Writes COUNT generated photos of about MEGAPIXELS into DIR; returns their paths. */
+static GPtrArray *
+generate(const char *dir, int count, double megapixels)
+{
+	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+	int width = (int)(sqrt(megapixels * 1e6 * 4 / 3) + 0.5), height = width * 3 / 4;
+	g_mkdir_with_parents(dir, 0755);
+	for (int i = 0; i < count; i++) {
+		g_autofree char *path = g_strdup_printf("%s/photo%03d.jpg", dir, i);
+		if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+			LrSynthSpec spec;
+			VipsImage *image, *mask;
+			lr_synth_spec_default(&spec, width, height);
+			spec.seed = 4242 + i;
+			spec.product = i % 2 ? LR_SYNTH_BOWL : LR_SYNTH_TEXTILE;
+			spec.background = i % 3 ? LR_SYNTH_SHEET : LR_SYNTH_WOOD;
+			if (lr_synth_render(&spec, &image, &mask) ||
+			    lr_synth_save_jpeg(image, i % 4 == 3 ? 6 : 1, FALSE, 92, path))
+				vips_error_exit("generating %s", path);
+			g_object_unref(image);
+			g_object_unref(mask);
+		}
+		g_ptr_array_add(files, g_steal_pointer(&path));
+	}
+	return files;
+}
+
+static int
+compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double
+median(GArray *values)
+{
+	if (!values->len)
+		return 0;
+	g_array_sort(values, compare_double);
+	return g_array_index(values, double, values->len / 2);
+}
+
+/* Median milliseconds of each step over FILES, running the stages here. */
+static void
+stage_medians(GPtrArray *files, const LrProfile *profile, JsonBuilder *b)
+{
+	GHashTable *by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						    (GDestroyNotify)g_array_unref);
+	GPtrArray *order = g_ptr_array_new_with_free_func(g_free);
+	for (guint f = 0; f < files->len; f++) {
+		char *data;
+		gsize length;
+		if (!g_file_get_contents(g_ptr_array_index(files, f), &data, &length, NULL))
+			continue;
+		LrContext *ctx = lr_context_new(g_ptr_array_index(files, f), profile);
+		gint64 start = g_get_monotonic_time();
+		int err = lr_load_bytes(ctx, data, length);
+		lr_context_time(ctx, "load", (g_get_monotonic_time() - start) / 1000.0);
+		g_free(data);
+		for (int i = 0; !err && lr_filter_order[i]; i++) {
+			gint64 t = g_get_monotonic_time();
+			err = lr_filter_order[i]->process(ctx);
+			lr_context_time(ctx, lr_filter_order[i]->name,
+					(g_get_monotonic_time() - t) / 1000.0);
+		}
+		double total = (g_get_monotonic_time() - start) / 1000.0;
+		lr_context_time(ctx, "total", total);
+		for (int i = 0; i < ctx->n_timings; i++) {
+			GArray *a = g_hash_table_lookup(by_name, ctx->timing_names[i]);
+			if (!a) {
+				a = g_array_new(FALSE, FALSE, sizeof(double));
+				g_hash_table_insert(by_name, g_strdup(ctx->timing_names[i]), a);
+				g_ptr_array_add(order, g_strdup(ctx->timing_names[i]));
+			}
+			g_array_append_val(a, ctx->timing_ms[i]);
+		}
+		lr_context_free(ctx);
+	}
+	printf("  per-stage median ms (one photo at a time, this process):\n");
+	json_builder_set_member_name(b, "stage_median_ms");
+	json_builder_begin_object(b);
+	for (guint i = 0; i < order->len; i++) {
+		const char *name = g_ptr_array_index(order, i);
+		double m = median(g_hash_table_lookup(by_name, name));
+		printf("    %-20s %8.1f\n", name, m);
+		json_builder_set_member_name(b, name);
+		json_builder_add_double_value(b, round(m * 10) / 10);
+	}
+	json_builder_end_object(b);
+	g_ptr_array_unref(order);
+	g_hash_table_destroy(by_name);
+}
+
+/* Runs ARGV to completion; returns wall seconds and the child's peak RSS in MiB. */
+static double
+run_timed(char **argv, double *rss_mib, gboolean quiet)
+{
+	double start = now_s();
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (quiet) {
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int status;
+	struct rusage usage;
+	wait4(pid, &status, 0, &usage);
+	if (rss_mib)
+		*rss_mib = usage.ru_maxrss / 1024.0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fprintf(stderr, "bench: %s exited with status %d\n", argv[0], status);
+	return now_s() - start;
+}
+
+static void
+copy_into(const char *inbox, GPtrArray *files)
+{
+	for (guint i = 0; i < files->len; i++) {
+		g_autofree char *base = g_path_get_basename(g_ptr_array_index(files, i));
+		g_autofree char *dest = g_build_filename(inbox, base, NULL);
+		g_autofree char *data = NULL;
+		gsize length;
+		if (g_file_get_contents(g_ptr_array_index(files, i), &data, &length, NULL))
+			g_file_set_contents(dest, data, length, NULL);
+	}
+}
+
+static gint64
+images_recorded(const char *store)
+{
+	g_autofree char *path = g_build_filename(store, "listready.db", NULL);
+	sqlite3 *db;
+	gint64 n = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		sqlite3_stmt *st;
+		sqlite3_busy_timeout(db, 2000);
+		if (sqlite3_prepare_v2(db, "SELECT count(*) FROM images", -1, &st, NULL) ==
+			SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+/* Median seconds from a file landing in the inbox of a running idle daemon to its image row. */
+static double
+latency(const char *listready, const char *root, GPtrArray *files, int workers, int samples)
+{
+	g_autofree char *store = g_build_filename(root, "latency-store", NULL);
+	g_autofree char *inbox = g_build_filename(root, "latency-inbox", NULL);
+	g_autofree char *w = g_strdup_printf("%d", workers);
+	g_mkdir_with_parents(inbox, 0755);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		execlp(listready, listready, "run", "--store", store, "--inbox", inbox, "--workers", w,
+		       "--summary", "0", (char *)NULL);
+		_exit(127);
+	}
+	g_usleep(1500000); /* started and idle */
+	GArray *times = g_array_new(FALSE, FALSE, sizeof(double));
+	for (int i = 0; i < samples && i < (int)files->len; i++) {
+		gint64 before = MAX(0, images_recorded(store));
+		GPtrArray *one = g_ptr_array_new();
+		g_ptr_array_add(one, g_ptr_array_index(files, i));
+		double start = now_s();
+		copy_into(inbox, one);
+		g_ptr_array_free(one, TRUE);
+		while (images_recorded(store) <= before && now_s() - start < 60)
+			g_usleep(5000);
+		double t = now_s() - start;
+		g_array_append_val(times, t);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	double m = median(times);
+	g_array_unref(times);
+	return m;
+}
+
+static void
+bench_size(const char *listready, const char *root, double megapixels, int count, int workers,
+	   gboolean baselines, const LrProfile *profile, JsonBuilder *b)
+{
+	g_autofree char *dir = g_strdup_printf("%s/batch-%.0fmp", root, megapixels);
+	printf("%.0f MP: generating %d photos in %s ...\n", megapixels, count, dir);
+	GPtrArray *files = generate(dir, count, megapixels);
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "megapixels");
+	json_builder_add_double_value(b, megapixels);
+	json_builder_set_member_name(b, "photos");
+	json_builder_add_int_value(b, count);
+	json_builder_set_member_name(b, "workers");
+	json_builder_add_int_value(b, workers);
+
+	stage_medians(files, profile, b);
+
+	/* The full pipeline through the worker pool. */
+	g_autofree char *store = g_strdup_printf("%s/store-%.0fmp", root, megapixels);
+	g_autofree char *inbox = g_strdup_printf("%s/inbox-%.0fmp", root, megapixels);
+	g_autofree char *w = g_strdup_printf("%d", workers);
+	g_mkdir_with_parents(inbox, 0755);
+	copy_into(inbox, files);
+	char *argv[] = { (char *)listready, "run", "--store", store, "--inbox", inbox, "--workers",
+			 w, "--once", "--summary", "0", "--settle", "0", NULL };
+	double rss;
+	double seconds = run_timed(argv, &rss, TRUE);
+	double rate = count / seconds;
+	printf("  pipeline via `listready run --once --workers %d`: %.2f s, %.2f photos/s, peak RSS "
+	       "%.0f MiB\n",
+	       workers, seconds, rate, rss);
+	json_builder_set_member_name(b, "pipeline_photos_per_s");
+	json_builder_add_double_value(b, round(rate * 100) / 100);
+	json_builder_set_member_name(b, "pipeline_peak_rss_mib");
+	json_builder_add_double_value(b, round(rss));
+
+	double lat = latency(listready, root, files, workers, MIN(count, 7));
+	printf("  median latency, landing in the inbox -> recorded: %.2f s\n", lat);
+	json_builder_set_member_name(b, "median_latency_s");
+	json_builder_add_double_value(b, round(lat * 100) / 100);
+
+	if (baselines) {
+		/* vipsthumbnail to 1000 px, one process for the batch. */
+		g_autofree char *thumbs = g_strdup_printf("%s/thumbs-%.0fmp", root, megapixels);
+		g_mkdir_with_parents(thumbs, 0755);
+		g_autofree char *pattern = g_strdup_printf("%s/%%s.jpg", thumbs);
+		GPtrArray *args = g_ptr_array_new();
+		g_ptr_array_add(args, "vipsthumbnail");
+		g_ptr_array_add(args, "-s");
+		g_ptr_array_add(args, "1000");
+		g_ptr_array_add(args, "-o");
+		g_ptr_array_add(args, pattern);
+		for (guint i = 0; i < files->len; i++)
+			g_ptr_array_add(args, g_ptr_array_index(files, i));
+		g_ptr_array_add(args, NULL);
+		double t_thumb = run_timed((char **)args->pdata, NULL, TRUE);
+		g_ptr_array_free(args, TRUE);
+		/* Full decode, the floor: WORKERS processes at a time. */
+		double start = now_s();
+		for (guint i = 0; i < files->len; i += workers) {
+			pid_t pids[16];
+			int n = 0;
+			for (guint j = i; j < files->len && n < workers && n < 16; j++, n++)
+				if ((pids[n] = fork()) == 0) {
+					int null = open("/dev/null", O_WRONLY);
+					dup2(null, 1);
+					execlp("vips", "vips", "avg", (char *)g_ptr_array_index(files, j),
+					       (char *)NULL);
+					_exit(127);
+				}
+			for (int k = 0; k < n; k++)
+				waitpid(pids[k], NULL, 0);
+		}
+		double t_decode = now_s() - start;
+		printf("  baseline vipsthumbnail -s 1000: %.2f photos/s (pipeline is %.2fx)\n",
+		       count / t_thumb, rate / (count / t_thumb));
+		printf("  floor, full decode (vips avg, %d at a time): %.2f photos/s (pipeline is %.2fx)\n",
+		       workers, count / t_decode, rate / (count / t_decode));
+		json_builder_set_member_name(b, "vipsthumbnail_photos_per_s");
+		json_builder_add_double_value(b, round(count / t_thumb * 100) / 100);
+		json_builder_set_member_name(b, "decode_photos_per_s");
+		json_builder_add_double_value(b, round(count / t_decode * 100) / 100);
+	}
+	json_builder_end_object(b);
+	g_ptr_array_unref(files);
+}
+
+int
+main(int argc, char **argv)
+{
+	int count = 16, workers = 2;
+	char *sizes = NULL, *json_path = NULL, *dir = NULL, *listready = NULL;
+	gboolean no_baselines = FALSE;
+	GOptionEntry entries[] = {
+		{ "count", 'n', 0, G_OPTION_ARG_INT, &count, "Photos per batch (default 16)", "N" },
+		{ "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes,
+		  "Comma-separated megapixels (default 12,48)", "LIST" },
+		{ "workers", 'w', 0, G_OPTION_ARG_INT, &workers, "Daemon workers (default 2)", "N" },
+		{ "dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir,
+		  "Working folder; batches there are reused (default: a new temporary one)", "DIR" },
+		{ "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_path, "Write the results as JSON", "FILE" },
+		{ "listready", 0, 0, G_OPTION_ARG_FILENAME, &listready,
+		  "The listready binary (default: next to this one)", "PATH" },
+		{ "no-baselines", 0, 0, G_OPTION_ARG_NONE, &no_baselines,
+		  "Skip vipsthumbnail and the decode floor", NULL },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) context = g_option_context_new("- benchmark the pipeline");
+	g_option_context_add_main_entries(context, entries, NULL);
+	g_autoptr(GError) error = NULL;
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		fprintf(stderr, "listready-bench: %s\n", error->message);
+		return 2;
+	}
+	if (VIPS_INIT(argv[0]))
+		vips_error_exit(NULL);
+	lr_load_init();
+	if (!listready) {
+		g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+		g_autofree char *here = g_path_get_dirname(self);
+		listready = g_build_filename(here, "listready", NULL);
+	}
+	if (!dir)
+		dir = g_dir_make_tmp("listready-bench-XXXXXX", NULL);
+	LrProfile *profile = lr_profile_load("default", &error);
+	if (!profile) {
+		fprintf(stderr, "listready-bench: %s\n", error->message);
+		return 1;
+	}
+	g_auto(GStrv) list = g_strsplit(sizes ? sizes : "12,48", ",", -1);
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "cores");
+	json_builder_add_int_value(b, g_get_num_processors());
+	json_builder_set_member_name(b, "results");
+	json_builder_begin_array(b);
+	printf("listready benchmark on %u cores, working in %s\n", g_get_num_processors(), dir);
+	for (int i = 0; list[i]; i++)
+		bench_size(listready, dir, g_ascii_strtod(list[i], NULL), count, workers,
+			   !no_baselines, profile, b);
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	if (json_path) {
+		g_autoptr(JsonNode) root = json_builder_get_root(b);
+		g_autofree char *text = json_to_string(root, TRUE);
+		if (!g_file_set_contents(json_path, text, -1, &error)) {
+			fprintf(stderr, "listready-bench: %s\n", error->message);
+			return 1;
+		}
+		printf("results written to %s\n", json_path);
+	}
+	lr_profile_free(profile);
+	return 0;
+}
