@@ -6,11 +6,320 @@
  * 16-bit, palette) through vips_colourspace. Alpha is flattened onto the profile background here, since
  * the composed image is opaque. Every metadata field is then removed so that nothing downstream can
  * rotate it twice or leak it into a rendition.
+ *
+ * Light: a bounded white balance and exposure correction, because artisans photograph indoors under
+ * tungsten and LED bulbs that the phone's own white balance only half removes. The colour of the light is
+ * estimated on a small copy: shades-of-grey (Finlayson and Trezzi, p = 6) as a start, then refined as
+ * the mean of the bright pixels whose chromaticity lies near the estimate — in a product photo that is
+ * the sheet or wall behind the product. A von Kries correction (per-channel gains in linear light) then
+ * moves it towards daylight, but only when every bound agrees: the cast lies near the daylight–tungsten
+ * line (a red saree is not a cast: it is off that line), enough of the photo looks neutral under it (a
+ * frame full of colourful cloth does not), it is larger than a just-noticeable shift and not implausibly
+ * strong (beyond wb_max_cast it is the subject's colour), and the correction is limited to
+ * wb_max_shift mireds and wb_max_gain per channel. Exposure is a single linear gain that lifts the
+ * brightest 1% towards exposure_target, limited to exposure_max_gain and to what clips at most 0.2% more
+ * pixels; brightness is the brightest channel, so saturated cloth is not mistaken for dull light. Both
+ * are applied together as one 256-entry lookup table per channel (exact in 8 bits, and
+ * cheap at 48 MP), and recorded in ctx->light for the report.
  */
 #include "filters/filter.h"
 #include "pipeline/profile.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+extern const LrFilter lr_filter_normalize;
+
+/* Linear-light value of an 8-bit sRGB code, and back (IEC 61966-2-1). */
+static double
+srgb_decode(double v)
+{
+	return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
+}
+
+static double
+srgb_encode(double v)
+{
+	return v <= 0.0031308 ? v * 12.92 : 1.055 * pow(v, 1 / 2.4) - 0.055;
+}
+
+static double
+luma(const double *rgb)
+{
+	return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+}
+
+/* The white of a black body at MIRED (1e6 / kelvin) in linear sRGB, normalised so that D65 is (1,1,1),
+ * as the log-chromaticities (log R/G, log B/G). Kim et al.'s cubic fit of the Planckian locus in CIE xy
+ * (valid 1667 K .. 25000 K). */
+static void
+locus(double mired, double *lr, double *lb)
+{
+	double t = 1e6 / CLAMP(mired, 40, 600), x, y;
+	if (t <= 4000)
+		x = -0.2661239e9 / (t * t * t) - 0.2343589e6 / (t * t) + 0.8776956e3 / t + 0.179910;
+	else
+		x = -3.0258469e9 / (t * t * t) + 2.1070379e6 / (t * t) + 0.2226347e3 / t + 0.240390;
+	if (t <= 2222)
+		y = -1.1063814 * x * x * x - 1.34811020 * x * x + 2.18555832 * x - 0.20219683;
+	else if (t <= 4000)
+		y = -0.9549476 * x * x * x - 1.37418593 * x * x + 2.09137015 * x - 0.16748867;
+	else
+		y = 3.0817580 * x * x * x - 5.87338670 * x * x + 3.75112997 * x - 0.37001483;
+	double X = x / y, Z = (1 - x - y) / y;
+	double r = 3.2406 * X - 1.5372 - 0.4986 * Z;
+	double g = -0.9689 * X + 1.8758 + 0.0415 * Z;
+	double b = 0.0557 * X - 0.2040 + 1.0570 * Z;
+	/* D65 through the same matrix, so that daylight is exactly neutral. */
+	static const double d65[3] = { 1.04231, 0.98390, 1.03553 };
+	*lr = log(MAX(r, 1e-4) / d65[0]) - log(g / d65[1]);
+	*lb = log(MAX(b, 1e-4) / d65[2]) - log(g / d65[1]);
+}
+
+#define D65_MIRED (1e6 / 6504.0)
+
+static int
+compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Estimates the light and chooses the gains on the N linear pixels PX (3 doubles each), into *LIGHT.
+ * PARAM reads the normalize parameters. */
+static void
+estimate_light(const LrContext *ctx, const double *px, int n, LrLight *light)
+{
+#define P(name) lr_param(ctx, &lr_filter_normalize, name)
+	/* Unclipped, not black: clipped pixels say nothing about the light's colour, and dark ones are
+	 * mostly noise. */
+	const double clip = srgb_decode(250 / 255.0), dark = srgb_decode(20 / 255.0);
+	double sum6[3] = { 0 }, e[3];
+	int candidates = 0;
+	for (int i = 0; i < n; i++) {
+		const double *p = px + 3 * i;
+		if (MAX(p[0], MAX(p[1], p[2])) >= clip || luma(p) < dark)
+			continue;
+		for (int c = 0; c < 3; c++)
+			sum6[c] += pow(p[c], 6);
+		candidates++;
+	}
+	light->wb_gain[0] = light->wb_gain[1] = light->wb_gain[2] = 1;
+	light->exposure_gain = 1;
+	if (candidates < 100) {
+		light->wb_note = "too few usable pixels";
+		return;
+	}
+	for (int c = 0; c < 3; c++)
+		e[c] = pow(sum6[c] / candidates, 1 / 6.0);
+
+	/* Refine: the mean of the pixels of at least median brightness whose chromaticity is within 0.15
+	 * (about 15% in each ratio) of the estimate — the neutral surfaces under this light. */
+	double *lumas = g_new(double, n);
+	int m = 0;
+	for (int i = 0; i < n; i++)
+		lumas[m++] = luma(px + 3 * i);
+	qsort(lumas, m, sizeof(double), compare_double);
+	double median = lumas[m / 2];
+	g_free(lumas);
+	int near = 0;
+	for (int iter = 0; iter < 4; iter++) {
+		double lr = log(e[0] / e[1]), lb = log(e[2] / e[1]), sum[3] = { 0 };
+		int bright = 0;
+		near = 0;
+		for (int i = 0; i < n; i++) {
+			const double *p = px + 3 * i;
+			if (MAX(p[0], MAX(p[1], p[2])) >= clip || luma(p) < dark || p[1] <= 0 ||
+			    p[0] <= 0 || p[2] <= 0)
+				continue;
+			double dr = log(p[0] / p[1]) - lr, db = log(p[2] / p[1]) - lb;
+			if (dr * dr + db * db > 0.15 * 0.15)
+				continue;
+			near++;
+			if (luma(p) >= median) {
+				for (int c = 0; c < 3; c++)
+					sum[c] += p[c];
+				bright++;
+			}
+		}
+		if (bright < 50)
+			break;
+		for (int c = 0; c < 3; c++)
+			e[c] = sum[c] / bright;
+	}
+	light->neutral_share = (double)near / candidates;
+	for (int c = 0; c < 3; c++)
+		light->illuminant[c] = e[c] / e[1];
+	if (MIN(e[0], MIN(e[1], e[2])) < 0.02 * MAX(e[0], MAX(e[1], e[2]))) {
+		/* A channel all but missing: saturated colour everywhere, no light is that pure. */
+		light->wb_note = "colourful content, not a cast of the light";
+		goto exposure;
+	}
+
+	/* A second witness: the brightest unclipped 3% (white-patch). A white sheet under a warm bulb is
+	 * also the brightest thing in the photo, so both agree; golden straw around a white-haired man
+	 * does not, and then the light is not known well enough to change it. */
+	double *order = g_new(double, n), bright_sum[3] = { 0 };
+	int nt = 0, nb = 0;
+	for (int i = 0; i < n; i++) {
+		const double *p = px + 3 * i;
+		if (MAX(p[0], MAX(p[1], p[2])) < clip && luma(p) >= dark)
+			order[nt++] = luma(p);
+	}
+	qsort(order, nt, sizeof(double), compare_double);
+	double threshold = order[(int)(0.97 * (nt - 1))];
+	g_free(order);
+	for (int i = 0; i < n; i++) {
+		const double *p = px + 3 * i;
+		if (MAX(p[0], MAX(p[1], p[2])) < clip && luma(p) >= threshold) {
+			for (int c = 0; c < 3; c++)
+				bright_sum[c] += p[c];
+			nb++;
+		}
+	}
+	double disagree = nb && bright_sum[0] > 0 && bright_sum[1] > 0 && bright_sum[2] > 0
+				  ? hypot(log(bright_sum[0] / bright_sum[1]) - log(e[0] / e[1]),
+					  log(bright_sum[2] / bright_sum[1]) - log(e[2] / e[1]))
+				  : G_MAXDOUBLE;
+
+	/* Where on the daylight-tungsten line the estimate lies, and how far off it. */
+	double vr = log(e[0] / e[1]), vb = log(e[2] / e[1]), best = G_MAXDOUBLE, mired = D65_MIRED;
+	for (double mi = 40; mi <= 600; mi += 1) {
+		double lr, lb;
+		locus(mi, &lr, &lb);
+		double d = (vr - lr) * (vr - lr) + (vb - lb) * (vb - lb);
+		if (d < best) {
+			best = d;
+			mired = mi;
+		}
+	}
+	light->cast_mired = mired;
+	light->cast_shift = mired - D65_MIRED;
+	double lr, lb;
+	locus(mired, &lr, &lb);
+	double norm_v = hypot(vr, vb), norm_l = hypot(lr, lb);
+	light->cast_angle = norm_v > 1e-6 && norm_l > 1e-6
+				    ? acos(CLAMP((vr * lr + vb * lb) / (norm_v * norm_l), -1, 1)) * 180 / G_PI
+				    : 0;
+	light->cast_disagreement = disagree < G_MAXDOUBLE ? disagree : -1;
+
+	if (fabs(light->cast_shift) < P("wb_min_shift"))
+		light->wb_note = "cast too small to correct";
+	else if (light->cast_angle > P("wb_max_angle"))
+		light->wb_note = "colourful content, not a cast of the light";
+	else if (light->neutral_share < P("wb_min_neutral"))
+		light->wb_note = "too little neutral surface to judge the light";
+	else if (fabs(light->cast_shift) > P("wb_max_cast"))
+		light->wb_note = "too strong to be the light: the subject's own colour";
+	else if (disagree > P("wb_max_disagree"))
+		light->wb_note = "the brightest parts disagree about the light";
+	else {
+		/* The share s of the cast to remove: all of it (times strength) up to wb_max_shift mireds,
+		 * and less when a channel's gain would pass wb_max_gain. */
+		double s = P("wb_strength") * MIN(1.0, P("wb_max_shift") / fabs(light->cast_shift));
+		double max_gain = P("wb_max_gain"), g[3];
+		for (int tries = 0; tries < 30; tries++) {
+			g[0] = exp(-s * vr);
+			g[1] = 1;
+			g[2] = exp(-s * vb);
+			/* Keep the light's luminance: white balance changes colour, not brightness. */
+			double k = luma(e) / (g[0] * e[0] * 0.2126 + g[1] * e[1] * 0.7152 +
+					      g[2] * e[2] * 0.0722);
+			for (int c = 0; c < 3; c++)
+				g[c] *= k;
+			double worst = MAX(MAX(g[0], 1 / g[0]), MAX(MAX(g[1], 1 / g[1]), MAX(g[2], 1 / g[2])));
+			if (worst <= max_gain + 1e-9)
+				break;
+			s *= 0.9;
+		}
+		memcpy(light->wb_gain, g, sizeof(g));
+		light->wb_applied = TRUE;
+		light->wb_note = s < P("wb_strength") - 1e-9 ? "corrected, limited by the bounds"
+							   : "corrected";
+	}
+
+exposure:
+	/* Exposure, on the white-balanced values: lift the 99th percentile of the brightest channel
+	 * towards the target. */
+	double *y = g_new(double, n), *hi = g_new(double, n);
+	int nhi = 0;
+	const double clip_out = srgb_decode(250 / 255.0);
+	for (int i = 0; i < n; i++) {
+		double q[3];
+		for (int c = 0; c < 3; c++)
+			q[c] = px[3 * i + c] * light->wb_gain[c];
+		/* The brightest channel, not luma: a saturated gold thread is as bright as it can be
+		 * while its luma is low, and must not be pushed towards white. */
+		double top = MAX(q[0], MAX(q[1], q[2]));
+		y[i] = top;
+		if (top < clip_out)
+			hi[nhi++] = top;
+	}
+	qsort(y, n, sizeof(double), compare_double);
+	qsort(hi, nhi, sizeof(double), compare_double);
+	double p99 = y[(int)(0.99 * (n - 1))];
+	/* The largest gain that clips at most 0.2% of the pixels that are not clipped already. */
+	int allowed = (int)(0.002 * n);
+	double k_clip = nhi > allowed ? clip_out / MAX(hi[nhi - 1 - allowed], 1e-6) : 1;
+	/* Exposure only brightens; it goes below 1 only to take back what the white-balance gains would
+	 * clip. */
+	double k = p99 > 0 ? MAX(1.0, srgb_decode(P("exposure_target")) / p99) : 1;
+	k = MIN(MIN(k, P("exposure_max_gain")), k_clip);
+	k = MAX(k, 1 / P("exposure_max_gain"));
+	g_free(y);
+	g_free(hi);
+	if (fabs(k - 1) < P("exposure_min"))
+		light->exposure_note = "left as it was";
+	else {
+		light->exposure_gain = k;
+		light->exposure_note = k < 1			    ? "lowered to keep the highlights"
+				       : k == P("exposure_max_gain") ? "brightened, limited by the bound"
+				       : k == k_clip		    ? "brightened, limited by the highlights"
+								    : "brightened";
+	}
+#undef P
+}
+
+/* Estimates and applies the light correction to RGB (uchar sRGB, 3 bands); *OUT is a new reference. */
+static int
+correct_light(LrContext *ctx, VipsImage *rgb, VipsImage **out)
+{
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 2);
+	LrLight *light = &ctx->light;
+	int longest = MAX(rgb->Xsize, rgb->Ysize);
+
+	memset(light, 0, sizeof(*light));
+	/* About 256 px is plenty to estimate a light, and keeps this cheap at any size. */
+	if (vips_resize(rgb, &t[0], MIN(1.0, 256.0 / longest), "kernel", VIPS_KERNEL_LINEAR, NULL))
+		return -1;
+	size_t size;
+	guchar *small = vips_image_write_to_memory(t[0], &size);
+	if (!small)
+		return -1;
+	int n = t[0]->Xsize * t[0]->Ysize;
+	double decode[256], *px = g_new(double, 3 * (size_t)n);
+	for (int v = 0; v < 256; v++)
+		decode[v] = srgb_decode(v / 255.0);
+	for (int i = 0; i < 3 * n; i++)
+		px[i] = decode[small[i]];
+	g_free(small);
+	estimate_light(ctx, px, n, light);
+	g_free(px);
+
+	if (!light->wb_applied && light->exposure_gain == 1)
+		return (*out = g_object_ref(rgb)) ? 0 : -1;
+	guchar table[256 * 3];
+	for (int v = 0; v < 256; v++)
+		for (int c = 0; c < 3; c++) {
+			double lin = decode[v] * light->wb_gain[c] * light->exposure_gain;
+			table[3 * v + c] = (guchar)lround(255 * srgb_encode(CLAMP(lin, 0, 1)));
+		}
+	if (!(t[1] = vips_image_new_from_memory_copy(table, sizeof(table), 256, 1, 3,
+						      VIPS_FORMAT_UCHAR)))
+		return -1;
+	return vips_maplut(rgb, out, t[1], NULL);
+}
 
 /* Removes every metadata field of IMAGE (EXIF, XMP, IPTC, ICC, orientation, ...). */
 static void
@@ -57,7 +366,7 @@ to_srgb(LrContext *ctx, VipsImage *in, VipsImage **out)
 static int
 normalize(LrContext *ctx)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 6);
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 7);
 	VipsImage *in = ctx->image;
 
 	/* Orientation first: vips_autorot reads the "orientation" field and handles all eight. */
@@ -90,8 +399,17 @@ normalize(LrContext *ctx)
 			return lr_context_fail(ctx, "unreadable", "Unexpected bands in this photo.");
 		rgb = t[4];
 	}
+	if (rgb->Bands != 3)
+		return lr_context_fail(ctx, "unreadable", "Unexpected bands in this photo.");
+	/* Into memory once: the light is measured on it and the correction read from it, and the colour
+	 * conversion behind it is too costly to run twice. */
+	if (!(t[6] = vips_image_copy_memory(rgb)))
+		return lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
+	if (correct_light(ctx, t[6], &rgb))
+		return lr_context_fail(ctx, "internal", "The light of this photo could not be measured.");
+	lr_context_own(ctx, rgb);
 
-	if (!(t[5] = vips_image_copy_memory(rgb)))
+	if (!(t[5] = rgb == t[6] ? g_object_ref(rgb) : vips_image_copy_memory(rgb)))
 		return lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
 	strip_fields(t[5]);
 	t[5]->Type = VIPS_INTERPRETATION_sRGB;
@@ -99,13 +417,33 @@ normalize(LrContext *ctx)
 	return 0;
 }
 
+/* Bounds of the light correction. Mireds (1e6 / kelvin) because equal steps in them look equally large:
+ * daylight (D65) is 154, a tungsten bulb 350, a warm-white LED 370. A cream cotton sheet in daylight
+ * reads as a cast of about 35 mireds, hence the 40 below which nothing is done. */
 static const LrParam params[] = {
+	{ "wb_strength", "share of the estimated colour cast that white balance removes (0 = off)", 0, 1,
+	  1 },
+	{ "wb_min_shift", "casts smaller than this many mireds from daylight are left alone", 0, 200, 40 },
+	{ "wb_max_shift", "largest colour-temperature correction, in mireds", 0, 400, 200 },
+	{ "wb_max_cast", "estimated casts beyond this many mireds are the subject's colour, not the light",
+	  0, 600, 300 },
+	{ "wb_max_gain", "largest white-balance gain on any one channel", 1, 4, 2.5 },
+	{ "wb_max_angle", "degrees the cast may lie off the daylight-tungsten line (a red cloth is off it)",
+	  0, 90, 25 },
+	{ "wb_max_disagree", "how far (log-chromaticity) the brightest 3% may differ from the estimate",
+	  0, 2, 0.15 },
+	{ "wb_min_neutral", "share of the photo that must look neutral under the estimated light", 0, 1,
+	  0.2 },
+	{ "exposure_target", "sRGB level (0..1) the brightest 1% (brightest channel) is lifted towards", 0.5,
+	  1, 0.82 },
+	{ "exposure_max_gain", "largest exposure gain in linear light (1 = off)", 1, 4, 1.4 },
+	{ "exposure_min", "gains closer to 1 than this are not applied", 0, 0.5, 0.04 },
 	{ NULL },
 };
 
 const LrFilter lr_filter_normalize = {
 	.name = "normalize",
-	.summary = "orientation, colour profile to sRGB, 8-bit, metadata removed",
+	.summary = "orientation, colour profile to sRGB, 8-bit, bounded white balance and exposure, metadata removed",
 	.params = params,
 	.process = normalize,
 };

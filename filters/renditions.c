@@ -7,7 +7,8 @@
  * crispness the resampling filter takes off). Encoders run with every metadata chunk stripped: WebP's
  * container is cleaned once more with libwebpmux, since libvips 8.14 writes a minimal EXIF chunk anyway,
  * and JPEGs get the sRGB ICC profile spliced back in as an APP2 segment, because libvips 8.14 cannot
- * strip EXIF while keeping a profile. A size larger than the master is skipped: nothing is enlarged.
+ * strip EXIF while keeping a profile. AVIF (when a profile lists it) goes through libheif's AV1 encoder,
+ * 8-bit 4:4:4, stripped. A size larger than the master is skipped: nothing is enlarged.
  */
 #include "filters/filter.h"
 #include "pipeline/profile.h"
@@ -147,7 +148,17 @@ encode(LrContext *ctx, VipsImage *image, const char *name, const char *format)
 			err = -1;
 		}
 	}
-	else if (!strcmp(format, "png"))
+	else if (!strcmp(format, "avif")) {
+		/* 8 bits and 4:4:4 like the JPEGs; strip leaves no EXIF or XMP item in the file. No ICC
+		 * either: the nclx colour box libheif writes says sRGB. */
+		err = vips_heifsave_buffer(image, &buf, &len, "compression",
+					   VIPS_FOREIGN_HEIF_COMPRESSION_AV1, "Q",
+					   (int)lr_param(ctx, &lr_filter_renditions, "avif_quality"),
+					   "effort",
+					   (int)lr_param(ctx, &lr_filter_renditions, "avif_effort"),
+					   "bitdepth", 8, "subsample_mode", VIPS_FOREIGN_SUBSAMPLE_OFF,
+					   "strip", TRUE, NULL);
+	} else if (!strcmp(format, "png"))
 		err = vips_pngsave_buffer(image, &buf, &len, "strip", TRUE, NULL);
 	else {
 		vips_error("renditions", "unknown format \"%s\"", format);
@@ -236,6 +247,8 @@ static const LrParam params[] = {
 	{ "webp_quality", "WebP quality", 50, 100, 85 },
 	/* Effort 2 is about 1.7x faster than libwebp's default 4 for about 2% more bytes (measured). */
 	{ "webp_effort", "WebP encoder effort (0 fastest, 6 smallest)", 0, 6, 2 },
+	{ "avif_quality", "AVIF quality (when a profile lists avif)", 30, 100, 60 },
+	{ "avif_effort", "AVIF encoder effort (0 fastest, 9 smallest)", 0, 9, 2 },
 	{ "sharpen", "strength of the 3x3 unsharp mask after downscaling, 0 = none", 0, 1, 0.125 },
 	{ NULL },
 };

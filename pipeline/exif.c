@@ -7,6 +7,7 @@
 #include "pipeline/exif.h"
 
 #include <libexif/exif-data.h>
+#include <libexif/exif-utils.h>
 #include <string.h>
 
 static char *
@@ -54,6 +55,68 @@ lr_exif_summary_parse(const void *data, gsize length, LrExifSummary *out)
 	out->has_gps = gps && (exif_content_get_entry(gps, EXIF_TAG_GPS_LATITUDE) ||
 			       exif_content_get_entry(gps, EXIF_TAG_GPS_LONGITUDE));
 	exif_data_unref(ed);
+}
+
+int
+lr_exif_orientation(const void *data, gsize length)
+{
+	if (!data || length < 8 || length > G_MAXUINT)
+		return 1;
+	ExifData *ed = exif_data_new();
+	if (!ed)
+		return 1;
+	exif_data_unset_option(ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
+	exif_data_load_data(ed, data, (unsigned int)length);
+	int orientation = 1;
+	ExifEntry *entry = exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
+	if (entry && entry->format == EXIF_FORMAT_SHORT && entry->components >= 1 && entry->size >= 2) {
+		int v = exif_get_short(entry->data, exif_data_get_byte_order(ed));
+		if (v >= 1 && v <= 8) /* anything else is not an orientation: treat it as upright */
+			orientation = v;
+	}
+	exif_data_unref(ed);
+	return orientation;
+}
+
+guchar *
+lr_exif_from_png_text(const char *text, gsize *length)
+{
+	*length = 0;
+	if (!text)
+		return NULL;
+	/* Skip the blank line and the type line, then read the declared length. */
+	const char *p = text;
+	while (*p == '\n' || *p == '\r')
+		p++;
+	p = strchr(p, '\n');
+	if (!p)
+		return NULL;
+	char *end;
+	guint64 declared = g_ascii_strtoull(p + 1, &end, 10);
+	if (end == p + 1 || declared < 8 || declared > 1 << 20)
+		return NULL;
+	guchar *out = g_malloc(declared);
+	gsize n = 0;
+	int high = -1;
+	for (p = end; *p && n < declared; p++) {
+		if (g_ascii_isspace(*p))
+			continue;
+		int v = g_ascii_xdigit_value(*p);
+		if (v < 0)
+			break;
+		if (high < 0)
+			high = v;
+		else {
+			out[n++] = (guchar)(high << 4 | v);
+			high = -1;
+		}
+	}
+	if (n != declared) {
+		g_free(out);
+		return NULL;
+	}
+	*length = n;
+	return out;
 }
 
 void

@@ -1,5 +1,6 @@
 /* load.c: type sniffing, limits and decoding (see load.h). */
 #include "pipeline/load.h"
+#include "pipeline/exif.h"
 #include "pipeline/profile.h"
 
 #include <string.h>
@@ -30,19 +31,130 @@ sniff(const void *data, gsize length)
 	return loader;
 }
 
-/* Whether a libvips error text says the data ended early. The texts come from libjpeg, libpng, libwebp,
- * libheif and giflib through libvips; match their wording loosely. */
-static gboolean
-error_says_truncated(const char *text)
+/* What the decoders' error texts mean, for a curator. libvips passes on the words of libjpeg, libpng,
+ * libspng, libwebp, libheif and giflib; the curator needs a reason code and a sentence, not
+ * "VipsJpeg: Unsupported JPEG data precision 12". Matched in order, loosely and in lower case, so that
+ * the most specific entries come first. %s in a message is the format name. */
+static const struct {
+	const char *words; /* lower-case substrings, '|'-separated: any one matches */
+	const char *code;
+	const char *message;
+} known_errors[] = {
+	{ "data precision 12|data precision 16", "unsupported_format",
+	  "12-bit JPEG is not supported: save the photo as a normal 8-bit JPEG." },
+	{ "arithmetic", "unsupported_format",
+	  "This JPEG uses arithmetic coding, which the installed decoder cannot read." },
+	{ "lossless jpeg|unsupported jpeg process", "unsupported_format",
+	  "This kind of JPEG (lossless or hierarchical) is not supported." },
+	{ "security limit exceeded: image size|exceeds the maximum image size", "too_many_pixels",
+	  "The image declares more pixels than the %s decoder's safety limit allows." },
+	{ "security limit", "too_many_pixels",
+	  "The %s file declares more data than the decoder's safety limits allow." },
+	{ "auxiliary image|unsupported feature|unsupported codec|unsupported color conversion|"
+	  "no decoding plugin",
+	  "unsupported_format",
+	  "This %s photo uses a feature (such as an HDR gain map or an unusual codec) that the "
+	  "installed decoder cannot read." },
+	{ "truncat|premature end|unexpected end|end of file|not enough data|incomplete|short read|"
+	  "out of data|read error|end of data",
+	  "truncated", "The %s file ends early: it was not completely uploaded." },
+	{ "crc", "unreadable", "The %s file is damaged: a checksum inside it does not match." },
+	{ "invalid chunk|chunk type|ihdr|unknown critical chunk", "unreadable",
+	  "The %s file is damaged: its internal structure is not valid." },
+	{ "not a jpeg|starts with|not a png|bad signature|no 'ftyp'|invalid input|not a gif|not a tiff|"
+	  "not a webp|bitstream",
+	  "unreadable", "The file is not a valid %s file, although it starts like one." },
+	{ "out of memory|memory allocation|cannot allocate", "too_many_pixels",
+	  "The %s image needs more memory to decode than listready allows." },
+	{ "corrupt|bogus|huffman|invalid|damaged|bad ", "unreadable",
+	  "The %s data is damaged and could not be decoded." },
+};
+
+const char *
+lr_load_explain_error(const char *format, const char *detail, gboolean header, char **message)
 {
-	static const char *const words[] = { "truncat", "premature end", "unexpected end",
-					     "end of file", "not enough data", "incomplete",
-					     "short read", "out of data", "read error" };
-	g_autofree char *lower = g_ascii_strdown(text ? text : "", -1);
-	for (guint i = 0; i < G_N_ELEMENTS(words); i++)
-		if (strstr(lower, words[i]))
-			return TRUE;
-	return FALSE;
+	g_autofree char *lower = g_ascii_strdown(detail ? detail : "", -1);
+	/* Curators know the formats by their capitalised names: "JPEG", "HEIF". */
+	g_autofree char *upper = g_ascii_strup(format ? format : "image", -1);
+	format = upper;
+	for (guint i = 0; i < G_N_ELEMENTS(known_errors); i++) {
+		g_auto(GStrv) words = g_strsplit(known_errors[i].words, "|", -1);
+		for (int w = 0; words[w]; w++)
+			if (strstr(lower, words[w])) {
+				*message = g_strdup_printf(known_errors[i].message, format);
+				return known_errors[i].code;
+			}
+	}
+	*message = header ? g_strdup_printf("The %s file's header could not be read: the file is "
+					    "damaged or not really a %s file.",
+					    format, format)
+			  : g_strdup_printf("The %s file is damaged and could not be decoded.", format);
+	return "unreadable";
+}
+
+/* Fails CTX with what the libvips error buffer says, translated. */
+static int
+fail_from_vips(LrContext *ctx, const char *format, gboolean header)
+{
+	g_autofree char *message = NULL;
+	const char *code = lr_load_explain_error(format, vips_error_buffer(), header, &message);
+	return lr_context_fail(ctx, code, "%s", message);
+}
+
+/* The decode-time limit: libvips emits "eval" on the image being computed, between tiles; once the
+ * deadline has passed the computation is killed and fails. A decoder that works in one call (libheif
+ * decodes the whole picture at the first tile) is only stopped after that call. */
+typedef struct {
+	gint64 deadline; /* monotonic microseconds */
+	gint expired;
+} LrDeadline;
+
+static void
+check_deadline(VipsImage *image, VipsProgress *progress, gpointer data)
+{
+	LrDeadline *d = data;
+	if (g_get_monotonic_time() > d->deadline) {
+		g_atomic_int_set(&d->expired, 1);
+		vips_image_set_kill(image, TRUE);
+	}
+}
+
+/* For a PNG without EXIF: the orientation ImageMagick and exiftool store as hex in a "Raw profile type
+ * exif" (or APP1) text chunk. libvips 8.14 reads the eXIf chunk itself but passes these on as plain
+ * comments. Sets the orientation and the EXIF block on IMAGE when one is found. */
+static void
+png_text_exif(VipsImage *image)
+{
+	if (vips_image_get_typeof(image, VIPS_META_EXIF_NAME))
+		return;
+	char **fields = vips_image_get_fields(image);
+	for (int i = 0; fields[i]; i++) {
+		const char *value;
+		if (!g_str_has_prefix(fields[i], "png-comment-") ||
+		    !(g_str_has_suffix(fields[i], "Raw profile type exif") ||
+		      g_str_has_suffix(fields[i], "Raw profile type APP1")) ||
+		    vips_image_get_string(image, fields[i], &value))
+			continue;
+		gsize length;
+		guchar *exif = lr_exif_from_png_text(value, &length);
+		if (!exif)
+			continue;
+		/* Not every writer puts the "Exif\0\0" header in: libexif wants it. */
+		if (length < 6 || memcmp(exif, "Exif\0\0", 6)) {
+			guchar *with = g_malloc(length + 6);
+			memcpy(with, "Exif\0\0", 6);
+			memcpy(with + 6, exif, length);
+			g_free(exif);
+			exif = with;
+			length += 6;
+		}
+		vips_image_set_int(image, VIPS_META_ORIENTATION, lr_exif_orientation(exif, length));
+		vips_image_set_blob_copy(image, VIPS_META_EXIF_NAME, exif, length);
+		g_free(exif);
+		break;
+	}
+	g_strfreev(fields);
+	vips_error_clear();
 }
 
 static char *
@@ -86,6 +198,9 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 {
 	double max_bytes = lr_profile_double(ctx->profile, "limits", "max_file_bytes", 200 << 20);
 	double max_pixels = lr_profile_double(ctx->profile, "limits", "max_pixels", 210e6);
+	/* A 200 MP JPEG decodes in about 4 s on one core; nothing a phone makes comes near 60 s. */
+	double max_seconds = lr_profile_double(ctx->profile, "limits", "max_decode_seconds", 60);
+	gint64 start = g_get_monotonic_time();
 
 	if (length == 0)
 		return lr_context_fail(ctx, "truncated", "The file is empty.");
@@ -113,9 +228,7 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 						       VIPS_FAIL_ON_TRUNCATED, "access",
 						       VIPS_ACCESS_SEQUENTIAL, NULL);
 	if (!header)
-		return lr_context_fail(ctx, error_says_truncated(vips_error_buffer()) ? "truncated"
-										 : "unreadable",
-				       "The %s file's header could not be read.", format);
+		return fail_from_vips(ctx, format, TRUE);
 	lr_context_own(ctx, header);
 
 	if (!strcmp(format, "heif")) {
@@ -134,17 +247,30 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 				       header->Xsize, header->Ysize,
 				       (double)header->Xsize * header->Ysize / 1e6, max_pixels / 1e6);
 	ctx->icc = icc_description(header);
-	ctx->orientation = vips_image_get_orientation(header);
 
 	/* Decode every pixel now, so damage shows here and every stage after reads memory. */
+	LrDeadline deadline = { start + (gint64)(max_seconds * 1e6), 0 };
+	vips_image_set_progress(header, TRUE);
+	gulong handler = g_signal_connect(header, "eval", G_CALLBACK(check_deadline), &deadline);
 	VipsImage *decoded = vips_image_copy_memory(header);
-	if (!decoded) {
-		gboolean truncated = error_says_truncated(vips_error_buffer());
-		return lr_context_fail(ctx, truncated ? "truncated" : "unreadable",
-				       truncated ? "The %s file ends early: it was not completely uploaded."
-						 : "The %s file is damaged and could not be decoded.",
-				       format);
+	g_signal_handler_disconnect(header, handler);
+	vips_image_set_progress(header, FALSE);
+	if (decoded && g_get_monotonic_time() > deadline.deadline)
+		deadline.expired = 1; /* a one-call decoder (libheif) ran past it uninterrupted */
+	if (g_atomic_int_get(&deadline.expired)) {
+		if (decoded)
+			g_object_unref(decoded);
+		g_autofree char *upper = g_ascii_strup(format, -1);
+		return lr_context_fail(ctx, "unreadable",
+				       "Decoding this %s file took longer than the %g s limit: the file "
+				       "is damaged or built to overload the server.",
+				       upper, max_seconds);
 	}
+	if (!decoded)
+		return fail_from_vips(ctx, format, FALSE);
+	if (!strcmp(format, "png"))
+		png_text_exif(decoded);
+	ctx->orientation = vips_image_get_orientation(decoded);
 	ctx->image = lr_context_own(ctx, decoded);
 	return 0;
 }

@@ -3,7 +3,8 @@
  * The loader sniffs the type from the bytes (never the name), refuses what is not a photo format we
  * accept, checks the size limits from the header before decoding a single pixel, and decodes with
  * libvips's fail_on=truncated so that a half-uploaded file is caught here and not turned into a
- * grey-bottomed rendition.
+ * grey-bottomed rendition. Decoding is also bounded in time ([limits] max_decode_seconds), and a decoder's
+ * error text is translated into a reason a curator understands.
  */
 #ifndef LR_LOAD_H
 #define LR_LOAD_H
@@ -15,9 +16,17 @@
 void lr_load_init(void);
 
 /* Decodes LENGTH bytes of DATA into CTX: sets ctx->format, source size, icc, orientation and ctx->image
- * (in memory, so DATA may be freed afterwards). Limits come from the profile's [limits] group. Returns 0,
+ * (in memory, so DATA may be freed afterwards). Limits come from the profile's [limits] group: max_file_bytes,
+ * max_pixels (checked from the header) and max_decode_seconds. Returns 0,
  * or -1 with lr_context_fail() called with one of the codes unreadable, truncated, too_many_pixels,
  * file_too_large, unsupported_format. */
 int lr_load_bytes(LrContext *ctx, const void *data, gsize length);
+
+/* Translates DETAIL, the libvips error text of a failed decode of a FORMAT ("jpeg", "png", ...) file,
+ * into a quarantine reason code (returned, static) and a message a curator understands (*MESSAGE, caller
+ * frees): "12-bit JPEG is not supported", not "VipsJpeg: Unsupported JPEG data precision 12". HEADER says
+ * whether the failure came while reading the header. Unknown texts give "unreadable". */
+const char *lr_load_explain_error(const char *format, const char *detail, gboolean header,
+				  char **message);
 
 #endif

@@ -3,6 +3,7 @@
  * Ground truth: generated photos stored with each EXIF orientation (their upright pixels are known), and
  * the real-world orientation set, where every Landscape_N must look like Landscape_1 once oriented.
  */
+#include "pipeline/load.h"
 #include "samples/synth.h"
 #include "tests/testutil.h"
 
@@ -112,6 +113,93 @@ test_icc_applied(void)
 	lr_context_free(ctx);
 }
 
+/* A PNG whose orientation (3) is only in ImageMagick's "Raw profile type exif" text chunk comes out
+ * upright: the normalized image is the stored pixels turned 180 degrees. */
+static void
+test_png_text_orientation(void)
+{
+	g_autofree char *path = lr_test_realworld("formats/pillow/exif_imagemagick_orientation.png");
+	LrContext *ctx = lr_test_run(path, "normalize", FALSE);
+	g_assert_cmpint(ctx->orientation, ==, 3);
+	VipsImage *raw = vips_image_new_from_file(path, NULL), *turned;
+	g_assert_cmpint(vips_rot(raw, &turned, VIPS_ANGLE_D180, NULL), ==, 0);
+	double right = lr_test_mad(ctx->normalized, turned), wrong = lr_test_mad(ctx->normalized, raw);
+	g_test_message("imagemagick PNG: vs turned %.2f, vs as stored %.2f", right, wrong);
+	g_assert_cmpfloat(right, <, 2);
+	g_assert_cmpfloat(wrong, >, 10);
+	assert_clean_srgb(ctx->normalized);
+	g_object_unref(raw);
+	g_object_unref(turned);
+	lr_context_free(ctx);
+}
+
+/* Decoder texts become a curator's reasons. */
+static void
+test_error_messages(void)
+{
+	static const struct {
+		const char *format, *detail, *code, *words;
+	} cases[] = {
+		{ "jpeg", "VipsJpeg: Unsupported JPEG data precision 12", "unsupported_format",
+		  "12-bit JPEG is not supported" },
+		{ "jpeg", "VipsJpeg: Premature end of input file", "truncated", "ends early" },
+		{ "heif",
+		  "heif: Memory allocation error: Security limit exceeded: Image size 17000x17000 "
+		  "exceeds the maximum image size 16384x16384",
+		  "too_many_pixels", "safety limit" },
+		{ "heif", "heif: Invalid input: Unspecified: Too many auxiliary image references",
+		  "unsupported_format", "cannot read" },
+		{ "png", "vipspng: IHDR: CRC error", "unreadable", "checksum" },
+		{ "png", "pngload: libpng read error", "truncated", "ends early" },
+		{ "jpeg", "VipsJpeg: Not a JPEG file: starts with 0x89 0x50", "unreadable", "not a valid" },
+		{ "gif", "something nobody has seen", "unreadable", "damaged" },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *message = NULL;
+		const char *code = lr_load_explain_error(cases[i].format, cases[i].detail, FALSE,
+							 &message);
+		g_test_message("%s -> %s: %s", cases[i].detail, code, message);
+		g_assert_cmpstr(code, ==, cases[i].code);
+		g_assert_nonnull(strstr(message, cases[i].words));
+		g_assert_null(strstr(message, "Vips"));
+	}
+}
+
+/* The decode-time limit: a large PNG (slow to inflate) with a limit far below its decode time is
+ * quarantined with a message naming the limit; the same file decodes without the limit. */
+static void
+test_decode_time_limit(void)
+{
+	g_autofree char *dir = lr_test_tmpdir();
+	g_autofree char *png = g_build_filename(dir, "big.png", NULL);
+	g_autofree char *ini = g_build_filename(dir, "slow.ini", NULL);
+	VipsImage *noise;
+	g_assert_cmpint(vips_gaussnoise(&noise, 3000, 3000, "mean", 128.0, "sigma", 40.0, NULL), ==,
+			0);
+	VipsImage *u8;
+	g_assert_cmpint(vips_cast_uchar(noise, &u8, NULL), ==, 0);
+	g_assert_cmpint(vips_pngsave(u8, png, "compression", 1, NULL), ==, 0);
+	g_assert_true(g_file_set_contents(ini, "[limits]\nmax_decode_seconds = 0.000001\n", -1, NULL));
+	GError *error = NULL;
+	LrProfile *slow = lr_profile_load(ini, &error);
+	g_assert_no_error(error);
+	g_autofree char *data = NULL;
+	gsize length;
+	g_assert_true(g_file_get_contents(png, &data, &length, NULL));
+	LrContext *ctx = lr_context_new(png, slow);
+	g_assert_cmpint(lr_load_bytes(ctx, data, length), ==, -1);
+	g_test_message("%s: %s", ctx->error_code, ctx->error);
+	g_assert_cmpstr(ctx->error_code, ==, "unreadable");
+	g_assert_nonnull(strstr(ctx->error, "longer than"));
+	lr_context_free(ctx);
+	ctx = lr_context_new(png, lr_test_profile());
+	g_assert_cmpint(lr_load_bytes(ctx, data, length), ==, 0);
+	lr_context_free(ctx);
+	lr_profile_free(slow);
+	g_object_unref(noise);
+	g_object_unref(u8);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -120,5 +208,8 @@ main(int argc, char **argv)
 	g_test_add_func("/normalize/realworld-orientations", test_realworld_orientations);
 	g_test_add_func("/normalize/realworld-colour-formats", test_realworld_colour_formats);
 	g_test_add_func("/normalize/icc-applied", test_icc_applied);
+	g_test_add_func("/normalize/png-text-orientation", test_png_text_orientation);
+	g_test_add_func("/normalize/error-messages", test_error_messages);
+	g_test_add_func("/normalize/decode-time-limit", test_decode_time_limit);
 	return g_test_run();
 }

@@ -159,6 +159,68 @@ test_no_upscale(void)
 	lr_context_free(ctx);
 }
 
+/* A profile listing avif gets AVIF renditions: AV1-coded, the right size, decodable, no EXIF or XMP. */
+static void
+test_avif(void)
+{
+	g_autofree char *dir = lr_test_tmpdir();
+	g_autofree char *ini = g_build_filename(dir, "avif.ini", NULL);
+	g_assert_true(g_file_set_contents(ini, "[renditions]\nsizes = 600;300\nformats = jpeg;avif\n",
+					  -1, NULL));
+	GError *error = NULL;
+	LrProfile *profile = lr_profile_load(ini, &error);
+	g_assert_no_error(error);
+	LrSynthSpec spec;
+	VipsImage *image, *mask;
+	lr_synth_spec_default(&spec, 800, 600);
+	g_assert_cmpint(lr_synth_render(&spec, &image, &mask), ==, 0);
+	LrContext *ctx = lr_context_new("master", profile);
+	ctx->composed = lr_context_own(ctx, g_object_ref(image));
+	extern const LrFilter lr_filter_renditions;
+	g_assert_cmpint(lr_filter_renditions.process(ctx), ==, 0);
+	g_assert_cmpint(ctx->renditions->len, ==, 4);
+	int avifs = 0;
+	/* libvips 8.14's heifload warns that it ignores the nclx colour box libheif writes: expected. */
+	GLogLevelFlags fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+	for (guint i = 0; i < ctx->renditions->len; i++) {
+		const LrRendition *r = g_ptr_array_index(ctx->renditions, i);
+		if (strcmp(r->format, "avif"))
+			continue;
+		avifs++;
+		/* The ISO-BMFF brand says AVIF, whatever the encoder library chose to call itself. */
+		g_assert_cmpuint(r->length, >, 12);
+		g_assert_cmpmem((const char *)r->data + 4, 8, "ftypavif", 8);
+		g_assert_false(contains(r, "Exif"));
+		g_assert_false(contains(r, "<x:xmpmeta"));
+		VipsImage *back = vips_image_new_from_buffer(r->data, r->length, "", NULL);
+		g_assert_nonnull(back);
+		const char *compression;
+		g_assert_cmpint(vips_image_get_string(back, "heif-compression", &compression), ==, 0);
+		g_assert_cmpstr(compression, ==, "av1");
+		g_assert_cmpint(MAX(back->Xsize, back->Ysize), ==, atoi(r->name));
+		g_assert_false(vips_image_get_typeof(back, VIPS_META_EXIF_NAME));
+		g_assert_false(vips_image_get_typeof(back, VIPS_META_XMP_NAME));
+		/* Looks like its JPEG sibling of the same size (lossy both, so loosely). */
+		const LrRendition *jpeg = g_ptr_array_index(ctx->renditions, i - 1);
+		g_assert_cmpstr(jpeg->name, ==, r->name);
+		VipsImage *jback = vips_image_new_from_buffer(jpeg->data, jpeg->length, "", NULL);
+		double mad = lr_test_mad(back, jback);
+		g_test_message("avif %s: %zu bytes, mean abs difference to the JPEG %.2f", r->name,
+			       r->length, mad);
+		g_assert_cmpfloat(mad, >=, 0);
+		g_assert_cmpfloat(mad, <, 6);
+		g_object_unref(jback);
+		g_object_unref(back);
+	}
+	g_assert_cmpint(avifs, ==, 2);
+	g_log_set_always_fatal(fatal);
+	ctx->profile = NULL;
+	lr_context_free(ctx);
+	lr_profile_free(profile);
+	g_object_unref(image);
+	g_object_unref(mask);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -166,5 +228,6 @@ main(int argc, char **argv)
 	g_test_add_func("/renditions/sizes-and-privacy", test_sizes_and_privacy);
 	g_test_add_func("/renditions/linear-light-stripes", test_linear_light_stripes);
 	g_test_add_func("/renditions/no-upscale", test_no_upscale);
+	g_test_add_func("/renditions/avif", test_avif);
 	return g_test_run();
 }
