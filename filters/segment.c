@@ -871,7 +871,60 @@ lr_segment_distance(const uint8_t *label, int w, int h, uint8_t *dist)
 		}
 }
 
-/* Confidence 0..1, a product of three factors:
+/* How many distinct colours the frame's border passes through in long stretches: the perimeter one
+ * pixel in, lightly smoothed, is cut wherever the colour leaves the running mean of the current stretch
+ * by more than LR_SEG_BORDER_DE (slow drifts of light are followed, a new object is not); stretches
+ * shorter than 3% of the perimeter (a thread, a plank joint, a printed motif) are ignored, and long
+ * ones of nearly the same colour count once. A sheet or a table gives 1 or 2; a room gives many. */
+#define LR_SEG_BORDER_DE 20.0f
+static int
+lr_segment_border_colours(const LrSegState *s)
+{
+	int w = s->width, h = s->height, L = 2 * (w - 2) + 2 * (h - 2) - 4, nd = 0;
+	float *p = malloc((size_t)L * 3 * sizeof(float)), mean[3], distinct[32][3];
+	int minlen = L * 3 / 100 > 8 ? L * 3 / 100 : 8, len = 0, k = 0;
+
+	if (!p || w < 4 || h < 4) {
+		free(p);
+		return 0;
+	}
+	for (int x = 1; x < w - 1; x++)
+		memcpy(p + 3 * k++, s->lab + 3 * ((size_t)1 * w + x), 3 * sizeof(float));
+	for (int y = 2; y < h - 1; y++)
+		memcpy(p + 3 * k++, s->lab + 3 * ((size_t)y * w + w - 2), 3 * sizeof(float));
+	for (int x = w - 3; x >= 1; x--)
+		memcpy(p + 3 * k++, s->lab + 3 * ((size_t)(h - 2) * w + x), 3 * sizeof(float));
+	for (int y = h - 3; y >= 2 && k < L; y--)
+		memcpy(p + 3 * k++, s->lab + 3 * ((size_t)y * w + 1), 3 * sizeof(float));
+	L = k;
+	for (int i = 0; i <= L; i++) {
+		const float *c = p + 3 * (i < L ? i : 0);
+
+		if (i < L && len > 0 && lr_segment_dist2(c, mean) <= LR_SEG_BORDER_DE * LR_SEG_BORDER_DE) {
+			int m = len < 20 ? len + 1 : 20;
+
+			for (int j = 0; j < 3; j++)
+				mean[j] += (c[j] - mean[j]) / m;
+			len++;
+			continue;
+		}
+		if (len >= minlen) {
+			int same = 0;
+
+			for (int d = 0; d < nd && !same; d++)
+				same = lr_segment_dist2(distinct[d], mean) <=
+				       LR_SEG_BORDER_DE * LR_SEG_BORDER_DE;
+			if (!same && nd < 32)
+				memcpy(distinct[nd++], mean, sizeof(mean));
+		}
+		memcpy(mean, c, sizeof(mean));
+		len = 1;
+	}
+	free(p);
+	return nd;
+}
+
+/* Confidence 0..1, a product of five factors:
  *  - separation: over a band 2..8 px either side of the final boundary, the mean posterior margin
  *    tanh(m / 2) of the final label, m the energy difference of the two colour models (negative
  *    where the colours favour the other label). Near 1 when product and background colours are
@@ -881,9 +934,15 @@ lr_segment_distance(const uint8_t *label, int w, int h, uint8_t *dist)
  *  - framing: 1 while at most a quarter of the frame's edge is product, falling to 0 at three
  *    quarters, where "product" and "background" may well be swapped.
  *  - sides: a product cut off by the frame usually leaves it on one side, or two at a corner. When
- *    the product reaches three or four sides (over a tenth of each), the border no longer gives a
- *    background sample to trust and the cut has most likely run into the surroundings: halved for
- *    three sides, quartered for four. */
+ *    the product reaches three or four sides (over a tenth of each), or two opposite sides (a band
+ *    across the frame: far more often a plank or a wall than a product), the border no longer gives
+ *    a background sample to trust and the cut has most likely run into the surroundings: halved for
+ *    three or opposite sides, quartered for four.
+ *  - complexity: the border-seeded colour models can only be trusted when the border shows the
+ *    background as a few colours (a sheet, a table, a print that repeats finely); a border that runs
+ *    through many differently coloured objects (a room) is GrabCut's known failure, and a confident
+ *    colour separation there proves nothing. With C distinct long stretches of colour on the border
+ *    (lr_segment_border_colours), the confidence is scaled by 2 / C once C exceeds 2. */
 static double
 lr_segment_confidence(LrSegState *s, uint8_t *dist)
 {
@@ -924,8 +983,13 @@ lr_segment_confidence(LrSegState *s, uint8_t *dist)
 	framing = framing < 0.25 ? 1 : framing > 0.75 ? 0 : (0.75 - framing) / 0.5;
 	int sides = (side_fg[0] > 0.1 * s->width) + (side_fg[1] > 0.1 * s->width) +
 		    (side_fg[2] > 0.1 * s->height) + (side_fg[3] > 0.1 * s->height);
-	double side_factor = sides >= 4 ? 0.25 : sides == 3 ? 0.5 : 1.0;
-	return sep * found * framing * side_factor;
+	int opposite = (side_fg[0] > 0.1 * s->width && side_fg[1] > 0.1 * s->width) ||
+		       (side_fg[2] > 0.1 * s->height && side_fg[3] > 0.1 * s->height);
+	double side_factor = sides >= 4 ? 0.25 : sides == 3 || opposite ? 0.5 : 1.0;
+	int colours = lr_segment_border_colours(s);
+	double complexity = colours <= 2 ? 1.0 : 2.0 / colours;
+
+	return sep * found * framing * side_factor * complexity;
 }
 
 /* Soft edge: 5x5 binomial blur of the binary label. Exact integers, so the interior stays exactly

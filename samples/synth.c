@@ -265,7 +265,7 @@ synth_geometry(const LrSynthSpec *spec, SynthGeometry *g)
 		/* A folded cloth lies along the longer side of the frame. */
 		if (spec->height > spec->width)
 			g->angle += 90.0;
-		g->fringe = synth_uniform(&rng) < 0.7;
+		g->fringe = synth_uniform(&rng) < 0.7 || spec->fringe;
 		g->nbands = synth_uniform(&rng) < 0.5 ? 1 : 2;
 	} else {
 		g->length = longest;
@@ -442,7 +442,8 @@ synth_textile(VipsObject *p, const LrSynthSpec *spec, const SynthGeometry *g,
 	SynthRng rng;
 	double L = g->length, S = g->width;
 	int pitch = MAX(1, (int)lround(L / 1100.0));
-	double fringe = g->fringe ? 0.035 * L : 0;
+	/* a fringe asked for is a long one: knotted tassels of a stole, the hardest edge to cut */
+	double fringe = g->fringe ? (spec->fringe ? 0.09 : 0.035) * L : 0;
 	double wave = 0.004 * L, radius = 0.02 * L;
 	int margin = (int)ceil(2 * wave) + 4;
 	int cw = (int)ceil(L + fringe) + 2 * margin, ch = (int)ceil(S) + 2 * margin;
@@ -469,6 +470,12 @@ synth_textile(VipsObject *p, const LrSynthSpec *spec, const SynthGeometry *g,
 		accent = synth_textile_palette[synth_int(&rng, n)];
 	while (accent.r == base.r && accent.g == base.g);
 	checks = synth_uniform(&rng) < 0.6;
+	if (spec->white) {
+		/* kasavu: off-white cloth, self-coloured stripes a shade apart, the gold border kept */
+		base = (SynthRgb){240, 237, 228};
+		check = (SynthRgb){232, 229, 218};
+		accent = (SynthRgb){246, 244, 238};
+	}
 
 	/* Warp (rows): zari border(s) along the length, stripes between; the weft (columns) carries
 	 * the checks and, near the decorated end (pallu), gold crossbands. */
@@ -753,6 +760,11 @@ static const SynthBowlStyle synth_bowl_styles[] = {
      0.025},
 };
 
+/* White glaze with a faint grey-blue band: the white-on-white case. */
+static const SynthBowlStyle synth_bowl_white = {
+    {238, 238, 236}, {246, 246, 244}, {228, 228, 226}, {226, 230, 236},
+    {214, 214, 212}, {200, 210, 226}, 0.25, 0.01};
+
 /* Renders the bowl upright in its own canvas as 4-band uchar (sRGB + coverage), lit from the left.
  * *CX, *CY is the centre of its bounding box in that canvas. */
 static int
@@ -777,6 +789,8 @@ synth_bowl(VipsObject *p, const LrSynthSpec *spec, const SynthGeometry *g, const
 
 	synth_rng_init(&rng, spec->seed, SYNTH_STREAM_PRODUCT);
 	st = &synth_bowl_styles[synth_int(&rng, G_N_ELEMENTS(synth_bowl_styles))];
+	if (spec->white)
+		st = &synth_bowl_white;
 	npetal = 9 + synth_int(&rng, 8);
 	tm = synth_range(&rng, 0.26, 0.34);
 	hw = synth_range(&rng, 0.09, 0.13);
@@ -986,12 +1000,68 @@ static const SynthRgb synth_sheet_colours[] = {
     {236, 224, 218}, /* faded pink */
 };
 
-/* The cotton sheet: base colour x plain-weave texture x (unevenness, wrinkles, shadow). */
+static const SynthRgb synth_print_colours[] = {
+    {178, 48, 60}, {40, 90, 150}, {220, 150, 40}, {60, 120, 80}, {150, 70, 140}, {30, 30, 60},
+};
+
+/* Coverage 0..1 of a disc of radius R at distance D, one pixel of anti-aliasing. */
+static double
+synth_disc(double d, double r)
+{
+	return synth_clamp(r - d + 0.5, 0, 1);
+}
+
+/* A printed bedsheet's repeat as an N x N tile of 3-band albedo (0..255): a five-petal flower with a
+ * dot in its heart, small dots between the flowers and thin lines that make a check, on GROUND. The
+ * print colours come from RNG. */
+static float *
+synth_print_tile(SynthRng *rng, SynthRgb ground, int n)
+{
+	int np = G_N_ELEMENTS(synth_print_colours);
+	SynthRgb a = synth_print_colours[synth_int(rng, np)], b, c;
+	float *v = g_new(float, (gsize)n * n * 3);
+
+	do
+		b = synth_print_colours[synth_int(rng, np)];
+	while (b.r == a.r);
+	do
+		c = synth_print_colours[synth_int(rng, np)];
+	while (c.r == a.r);
+	for (int y = 0; y < n; y++)
+		for (int x = 0; x < n; x++) {
+			double u = x + 0.5 - n / 2.0, w = y + 0.5 - n / 2.0;
+			double r = hypot(u, w), th = atan2(w, u);
+			/* petals: a disc whose radius swells five times around the heart */
+			double petal = synth_disc(r, n * (0.18 + 0.1 * cos(5 * th)));
+			double heart = synth_disc(r, 0.06 * n);
+			double dot = synth_disc(hypot(fabs(u) - n / 2.0, fabs(w) - n / 2.0), 0.06 * n);
+			double line = MIN(fabs(x + 0.5 - 0.25 * n), fabs(y + 0.5 - 0.25 * n)) <
+					      MAX(0.6, 0.015 * n)
+					  ? 1
+					  : 0;
+			SynthRgb out = ground;
+			const SynthRgb *layer[4] = {&c, &a, &b, &b};
+			double cover[4] = {line, petal, heart, dot};
+
+			for (int k = 0; k < 4; k++) {
+				out.r += (layer[k]->r - out.r) * cover[k];
+				out.g += (layer[k]->g - out.g) * cover[k];
+				out.b += (layer[k]->b - out.b) * cover[k];
+			}
+			v[3 * (y * n + x)] = out.r;
+			v[3 * (y * n + x) + 1] = out.g;
+			v[3 * (y * n + x) + 2] = out.b;
+		}
+	return v;
+}
+
+/* The cotton sheet: base colour (or a print) x plain-weave texture x (unevenness, wrinkles,
+ * shadow). */
 static int
 synth_sheet(VipsObject *p, const LrSynthSpec *spec, VipsImage *alpha, const SynthLight *light,
 	    VipsImage **out)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(p, 4);
+	VipsImage **t = (VipsImage **)vips_object_local_array(p, 6);
 	SynthRng rng;
 	int W = spec->width, H = spec->height;
 	int lw = MAX(8, W / SYNTH_LOWRES), lh = MAX(8, H / SYNTH_LOWRES);
@@ -1004,6 +1074,8 @@ synth_sheet(VipsObject *p, const LrSynthSpec *spec, VipsImage *alpha, const Synt
 
 	synth_rng_init(&rng, spec->seed, SYNTH_STREAM_BACKGROUND);
 	c = synth_sheet_colours[synth_int(&rng, G_N_ELEMENTS(synth_sheet_colours))];
+	if (spec->background == LR_SYNTH_WHITE_SHEET)
+		c = (SynthRgb){246, 245, 242};
 
 	synth_smooth(&rng, lw, lh, 0.035, 2.0, 2.0, v, FALSE);
 	/* wrinkles: ridges lit on the side facing the light */
@@ -1056,9 +1128,22 @@ synth_sheet(VipsObject *p, const LrSynthSpec *spec, VipsImage *alpha, const Synt
 					  rowj[y] + colj[x] + 0.01 * synth_gauss(&rng);
 
 	if (synth_upscale(p, v, lw, lh, 1, W, H, &t[0]) ||
-	    synth_tile(p, tex, tn, tn, 1, W, H, &t[1]) || vips_multiply(t[0], t[1], &t[2], NULL) ||
-	    vips_linear(t[2], out, (double[]){c.r, c.g, c.b}, (double[]){0, 0, 0}, 3, "uchar", TRUE,
-			NULL))
+	    synth_tile(p, tex, tn, tn, 1, W, H, &t[1]) || vips_multiply(t[0], t[1], &t[2], NULL))
+		goto done;
+	if (spec->background == LR_SYNTH_PATTERN) {
+		int pn = MAX(8, (int)lround(0.07 * MIN(W, H)));
+		float *print = synth_print_tile(&rng, c, pn);
+
+		r = synth_tile(p, print, pn, pn, 3, W, H, &t[3]) ||
+		    vips_multiply(t[2], t[3], &t[4], NULL) ||
+		    vips_cast(t[4], out, VIPS_FORMAT_UCHAR, NULL);
+		g_free(print);
+		if (r) {
+			r = -1;
+			goto done;
+		}
+	} else if (vips_linear(t[2], out, (double[]){c.r, c.g, c.b}, (double[]){0, 0, 0}, 3, "uchar",
+			       TRUE, NULL))
 		goto done;
 	r = 0;
 
@@ -1345,15 +1430,42 @@ lr_synth_spec_default(LrSynthSpec *spec, int width, int height)
 /* Nominal area in pixels of SPEC's product before the frame clips it: the cloth rectangle of a
  * textile (its wavy outline, rounded corners and fringe are left out, a few per cent at most), the
  * silhouette of a bowl. */
+/* The K-th object of SPEC's set as a spec of its own: a smaller object, its own seed, in a row across
+ * the frame with a little stagger, as a set of bowls is laid out for a photo. */
+static void
+synth_member(const LrSynthSpec *spec, int k, LrSynthSpec *out)
+{
+	int n = MAX(1, spec->count);
+	double step;
+
+	*out = *spec;
+	out->count = 1;
+	if (n == 1)
+		return;
+	out->product_size = spec->product_size * 1.5 / (n + 0.5);
+	step = 1.15 * out->product_size * MIN(spec->width, spec->height);
+	out->centre_x = spec->centre_x + (k - (n - 1) / 2.0) * step / spec->width;
+	out->centre_y = spec->centre_y + ((k & 1) ? 0.04 : -0.02);
+	out->seed = spec->seed + 7919u * (unsigned)k;
+}
+
 double
 lr_synth_product_area(const LrSynthSpec *spec)
 {
-	SynthGeometry g;
+	double area = 0;
 
-	synth_geometry(spec, &g);
-	if (spec->product == LR_SYNTH_TEXTILE)
-		return g.length * g.width;
-	return G_PI * (g.width / 2) * (g.width / 2) * (g.rim + g.depth) / 2;
+	for (int k = 0; k < MAX(1, spec->count); k++) {
+		LrSynthSpec sk;
+		SynthGeometry g;
+
+		synth_member(spec, k, &sk);
+		synth_geometry(&sk, &g);
+		if (spec->product == LR_SYNTH_TEXTILE)
+			area += g.length * g.width;
+		else
+			area += G_PI * (g.width / 2) * (g.width / 2) * (g.rim + g.depth) / 2;
+	}
+	return area;
 }
 
 /* Renders SPEC into *IMAGE (sRGB uchar, 3 bands) and *MASK (uchar, 1 band), both upright, in memory
@@ -1365,6 +1477,7 @@ lr_synth_render(const LrSynthSpec *spec, VipsImage **image, VipsImage **mask)
 	VipsImage **t;
 	SynthGeometry g;
 	SynthLight light;
+	VipsImage *colour = NULL, *cover = NULL; /* the product layer, owned by P */
 	double lcx = 0, lcy = 0;
 	int W = spec->width, H = spec->height, r = -1;
 
@@ -1374,33 +1487,55 @@ lr_synth_render(const LrSynthSpec *spec, VipsImage **image, VipsImage **mask)
 	    spec->product_size > 4 || !(spec->exposure > 0) || spec->warmth < 0 ||
 	    spec->warmth > 1 || spec->blur_sigma < 0 || spec->noise_sigma < 0 ||
 	    (spec->product != LR_SYNTH_TEXTILE && spec->product != LR_SYNTH_BOWL) ||
-	    spec->background < LR_SYNTH_SHEET || spec->background > LR_SYNTH_CLUTTER) {
+	    spec->background < LR_SYNTH_SHEET || spec->background > LR_SYNTH_WHITE_SHEET ||
+	    spec->count < 0 || spec->count > 8) {
 		vips_error("lr_synth_render", "%s", "invalid spec");
 		return -1;
 	}
 	p = VIPS_OBJECT(vips_image_new());
 	t = (VipsImage **)vips_object_local_array(p, 17);
-	synth_geometry(spec, &g);
 	synth_light(spec, &light);
 
-	if ((spec->product == LR_SYNTH_TEXTILE
-		 ? synth_textile(p, spec, &g, &light, &t[0], &lcx, &lcy)
-		 : synth_bowl(p, spec, &g, &light, &t[0], &lcx, &lcy)) ||
-	    synth_place(p, t[0], lcx, lcy, g.angle, spec->centre_x * W, spec->centre_y * H, W, H,
-			&t[1]) ||
-	    vips_extract_band(t[1], &t[2], 0, "n", 3, NULL) ||
-	    vips_extract_band(t[1], &t[3], 3, NULL))
-		goto done;
+	/* Each object of the set is drawn and placed on its own, then laid over the others (colour
+	 * through its coverage, coverage the larger of the two). A single object is the set's only
+	 * member, with SPEC's own values, so it renders as it always has. */
+	for (int k = 0; k < MAX(1, spec->count); k++) {
+		VipsImage **u = (VipsImage **)vips_object_local_array(p, 6);
+		LrSynthSpec sk;
+
+		synth_member(spec, k, &sk);
+		synth_geometry(&sk, &g);
+		if ((sk.product == LR_SYNTH_TEXTILE
+			 ? synth_textile(p, &sk, &g, &light, &u[0], &lcx, &lcy)
+			 : synth_bowl(p, &sk, &g, &light, &u[0], &lcx, &lcy)) ||
+		    synth_place(p, u[0], lcx, lcy, g.angle, sk.centre_x * W, sk.centre_y * H, W, H,
+				&u[1]) ||
+		    vips_extract_band(u[1], &u[2], 0, "n", 3, NULL) ||
+		    vips_extract_band(u[1], &u[3], 3, NULL))
+			goto done;
+		if (k == 0) {
+			colour = u[2];
+			cover = u[3];
+			continue;
+		}
+		if (synth_mix(p, colour, u[2], u[3], &u[4]) ||
+		    vips_bandrank((VipsImage *[]){cover, u[3]}, &u[5], 2, "index", 1, NULL))
+			goto done;
+		colour = u[4];
+		cover = u[5];
+	}
 
 	switch (spec->background) {
 	case LR_SYNTH_SHEET:
-		r = synth_sheet(p, spec, t[3], &light, &t[4]);
+	case LR_SYNTH_PATTERN:
+	case LR_SYNTH_WHITE_SHEET:
+		r = synth_sheet(p, spec, cover, &light, &t[4]);
 		break;
 	case LR_SYNTH_WOOD:
-		r = synth_wood(p, spec, t[3], &light, &t[4]);
+		r = synth_wood(p, spec, cover, &light, &t[4]);
 		break;
 	default:
-		r = synth_clutter(p, spec, t[3], &light, &t[4]);
+		r = synth_clutter(p, spec, cover, &light, &t[4]);
 		break;
 	}
 	if (r)
@@ -1410,7 +1545,7 @@ lr_synth_render(const LrSynthSpec *spec, VipsImage **image, VipsImage **mask)
 	/* Both layers already carry the scene light. The photo is made once, in memory, so that the
 	 * camera's steps (a blur above all) read pixels instead of re-running the scene per tile.
 	 */
-	if (synth_mix(p, t[4], t[2], t[3], &t[5]) || !(t[8] = vips_image_copy_memory(t[5])))
+	if (synth_mix(p, t[4], colour, cover, &t[5]) || !(t[8] = vips_image_copy_memory(t[5])))
 		goto done;
 
 	/* the camera's faults, in the order light meets them */
@@ -1438,7 +1573,7 @@ lr_synth_render(const LrSynthSpec *spec, VipsImage **image, VipsImage **mask)
 	/* the chain began with 1-band fields; say what the result is, or savers will make it grey
 	 */
 	if (vips_copy(t[14], &t[15], "interpretation", VIPS_INTERPRETATION_sRGB, NULL) ||
-	    vips_copy(t[3], &t[16], "interpretation", VIPS_INTERPRETATION_B_W, NULL))
+	    vips_copy(cover, &t[16], "interpretation", VIPS_INTERPRETATION_B_W, NULL))
 		goto done;
 	if (!(*image = vips_image_copy_memory(t[15])))
 		goto done;

@@ -1,7 +1,8 @@
 /* synth.h: phone-like product photos with known ground truth, for the demo, the tests and benchmarks.
  *
- * A scene is a product (a woven textile or a rounded craft object) on a background (a plain sheet with
- * uneven light and a soft shadow, a wooden table, a cluttered room), optionally degraded (defocus blur,
+ * A scene is a product (a woven textile or a rounded craft object, or a set of several side by side,
+ * optionally white) on a background (a plain sheet with uneven light and a soft shadow, a wooden table,
+ * a cluttered room, a printed bedsheet, a white sheet), optionally degraded (defocus blur,
  * low exposure, tungsten cast, sensor noise, product cut off by the frame). Everything is deterministic
  * from the spec's seed. The mask is exact: it is the coverage the product was drawn with.
  */
@@ -18,7 +19,9 @@ typedef enum {
 typedef enum {
 	LR_SYNTH_SHEET,  /* plain bedsheet, uneven light (vignette + gradient), soft contact shadow */
 	LR_SYNTH_WOOD,   /* wooden table top with grain */
-	LR_SYNTH_CLUTTER /* a cluttered room: shapes of many colours, some out of focus */
+	LR_SYNTH_CLUTTER, /* a cluttered room: shapes of many colours, some out of focus */
+	LR_SYNTH_PATTERN, /* printed bedsheet: repeating flowers, dots and lines, uneven light, shadow */
+	LR_SYNTH_WHITE_SHEET /* a white sheet (for white-on-white), uneven light and a soft shadow */
 } LrSynthBackground;
 
 typedef struct {
@@ -32,6 +35,11 @@ typedef struct {
 	double warmth;                /* tungsten colour cast, 0 = daylight, 1 = strong yellow bulb */
 	double noise_sigma;           /* sensor noise, in 8-bit levels */
 	unsigned int seed;
+	/* Added later; 0 keeps every earlier scene rendering exactly as before. */
+	int count;                    /* objects in the set, side by side (0 or 1: one) */
+	gboolean white;               /* white/off-white product (kasavu cloth with its gold border,
+				       * white-glazed bowl): with LR_SYNTH_WHITE_SHEET, white on white */
+	gboolean fringe;              /* textile: a long fringe for certain (else the seed decides) */
 } LrSynthSpec;
 
 /* Fills SPEC with a sharp, well-exposed, centred textile on a sheet at WIDTH x HEIGHT. */
@@ -39,7 +47,8 @@ void lr_synth_spec_default(LrSynthSpec *spec, int width, int height);
 
 /* Nominal area in pixels of SPEC's product before the frame clips it, for checking a mask against:
  * the cloth rectangle of a textile (its wavy outline, rounded corners and fringe are left out; they
- * change the area by a few per cent at most), the rim-and-body silhouette of a bowl. */
+ * change the area by a few per cent at most), the rim-and-body silhouette of a bowl; summed over the
+ * objects of a set. */
 double lr_synth_product_area(const LrSynthSpec *spec);
 
 /* Renders SPEC. *IMAGE: sRGB, uchar, 3 bands, upright. *MASK: uchar, 1 band, same size, 255 where the

@@ -8,8 +8,10 @@
 #include "pipeline/load.h"
 #include "pipeline/run.h"
 #include "tests/testutil.h"
+#include "filters/filter.h"
 
 #include <math.h>
+#include <string.h>
 
 static LrContext *
 compose_scene(LrSynthBackground background, VipsImage **truth)
@@ -155,6 +157,201 @@ test_background_uncertain(void)
 	g_object_unref(truth);
 }
 
+/* Runs SPEC through the stages up to compose with the profile whose key file text is INI. */
+static LrContext *
+compose_with(const LrSynthSpec *spec, const char *ini_text, VipsImage **truth, LrProfile **out)
+{
+	g_autofree char *dir = lr_test_tmpdir();
+	g_autofree char *ini = g_build_filename(dir, "p.ini", NULL);
+	g_assert_true(g_file_set_contents(ini, ini_text, -1, NULL));
+	GError *error = NULL;
+	LrProfile *profile = lr_profile_load(ini, &error);
+	g_assert_no_error(error);
+	VipsImage *image;
+	g_assert_cmpint(lr_synth_render(spec, &image, truth), ==, 0);
+	g_autofree char *path = g_build_filename(dir, "in.jpg", NULL);
+	g_assert_cmpint(vips_jpegsave(image, path, "Q", 95, NULL), ==, 0);
+	g_object_unref(image);
+	char *data;
+	gsize length;
+	g_assert_true(g_file_get_contents(path, &data, &length, NULL));
+	LrContext *ctx = lr_context_new(path, profile);
+	g_assert_cmpint(lr_load_bytes(ctx, data, length), ==, 0);
+	g_free(data);
+	for (int i = 0; lr_filter_order[i]; i++) {
+		g_assert_cmpint(lr_filter_order[i]->process(ctx), ==, 0);
+		if (!strcmp(lr_filter_order[i]->name, "compose"))
+			break;
+	}
+	*out = profile; /* it must outlive the context: the caller frees it after */
+	return ctx;
+}
+
+/* Mean colour of IMAGE (3 bands, memory) over the pixels within R of (X, Y) where MASK is WANT. */
+static gboolean
+local_mean(VipsImage *image, VipsImage *mask, int x, int y, int r, gboolean want, double *c)
+{
+	double n = 0;
+	c[0] = c[1] = c[2] = 0;
+	for (int yy = MAX(0, y - r); yy <= MIN(image->Ysize - 1, y + r); yy += 2)
+		for (int xx = MAX(0, x - r); xx <= MIN(image->Xsize - 1, x + r); xx += 2) {
+			int m = *VIPS_IMAGE_ADDR(mask, xx, yy);
+			if (want ? m != 255 : m != 0)
+				continue;
+			const guchar *p = VIPS_IMAGE_ADDR(image, xx, yy);
+			for (int k = 0; k < 3; k++)
+				c[k] += p[k];
+			n++;
+		}
+	for (int k = 0; k < 3; k++)
+		c[k] /= MAX(n, 1);
+	return n > 0;
+}
+
+/* No halo: a dark bowl on a wooden table (grain lines as dark as the bowl beside its edge). In the soft
+ * edge band of the master, the colour that was blended onto the white, F = (out - (1 - a) 255) / a, must
+ * be closer to the bowl's colour nearby than to the old wood's, at nearly every band pixel. The same
+ * measure on a naive blend of the photo's own colours fails, which is what makes this test able to. */
+static void
+test_no_halo(void)
+{
+	LrSynthSpec spec;
+	VipsImage *truth;
+	LrProfile *profile;
+	lr_synth_spec_default(&spec, 2000, 1500);
+	spec.product = LR_SYNTH_BOWL;
+	spec.background = LR_SYNTH_WOOD;
+	spec.product_size = 0.72;
+	spec.centre_y = 0.52;
+	spec.seed = 202;
+	LrContext *ctx = compose_with(&spec,
+				      "[profile]\nname = t\n[renditions]\nsizes = 500\nformats = jpeg\n",
+				      &truth, &profile);
+	g_assert_true(ctx->background_replaced);
+	VipsImage *in = vips_image_copy_memory(ctx->normalized);
+	VipsImage *mask = vips_image_copy_memory(ctx->mask), *master = ctx->composed;
+	VipsImage *tm = vips_image_copy_memory(truth);
+	int fw = master->Xsize, fh = master->Ysize;
+	int left = ctx->box.left - (fw - ctx->box.width) / 2;
+	int top = ctx->box.top - (fh - ctx->box.height) / 2;
+	long n = 0, good = 0, naive_good = 0;
+	for (int y = 0; y < in->Ysize; y += 3)
+		for (int x = 0; x < in->Xsize; x += 3) {
+			int a = *VIPS_IMAGE_ADDR(mask, x, y);
+			int fx = x - left, fy = y - top;
+			double pc[3], bc[3];
+			if (a < 64 || a > 224 || fx < 0 || fy < 0 || fx >= fw || fy >= fh)
+				continue;
+			if (!local_mean(in, tm, x, y, 24, TRUE, pc) ||
+			    !local_mean(in, tm, x, y, 24, FALSE, bc))
+				continue;
+			const guchar *o = VIPS_IMAGE_ADDR(master, fx, fy);
+			const guchar *p = VIPS_IMAGE_ADDR(in, x, y);
+			double dp = 0, db = 0, np = 0, nb = 0;
+			for (int k = 0; k < 3; k++) {
+				double f = (o[k] - (1 - a / 255.0) * 255) / (a / 255.0);
+				dp += (f - pc[k]) * (f - pc[k]);
+				db += (f - bc[k]) * (f - bc[k]);
+				np += (p[k] - pc[k]) * (p[k] - pc[k]);
+				nb += (p[k] - bc[k]) * (p[k] - bc[k]);
+			}
+			n++;
+			good += dp < db;
+			naive_good += np < nb;
+		}
+	g_test_message("edge band: %ld px, product-coloured %.3f (naive blend %.3f)", n,
+		       (double)good / n, (double)naive_good / n);
+	g_assert_cmpint(n, >, 100);
+	g_assert_cmpfloat((double)good / n, >=, 0.85);
+	g_object_unref(in);
+	g_object_unref(mask);
+	g_object_unref(tm);
+	g_object_unref(truth);
+	lr_context_free(ctx);
+	lr_profile_free(profile);
+}
+
+/* A grey 3:4 profile with a shadow (as Myntra's): the frame is 3:4, the product spans the profile's
+ * fill within 2% and is centred, the background far from the product is exactly the profile's grey, and
+ * just under the product it is darker (the shadow). */
+static void
+test_grey_shadow_aspect(void)
+{
+	LrSynthSpec spec;
+	VipsImage *truth;
+	LrProfile *profile;
+	lr_synth_spec_default(&spec, 1600, 1200);
+	spec.product = LR_SYNTH_BOWL;
+	spec.product_size = 0.6;
+	LrContext *ctx = compose_with(&spec,
+				      "[profile]\nname = grey\n[compose]\nbackground = #F2F2F2\n"
+				      "aspect = 3:4\nfill = 0.8\nshadow = 0.8\n"
+				      "[renditions]\nsizes = 500\nformats = jpeg\n",
+				      &truth, &profile);
+	g_assert_true(ctx->background_replaced);
+	VipsImage *m = ctx->composed;
+	g_assert_cmpint(m->Bands, ==, 3);
+	g_assert_cmpfloat(fabs((double)m->Xsize / m->Ysize - 0.75), <, 0.01);
+	/* Fill and centring: the product box placed in the frame. */
+	int left = ctx->box.left - (m->Xsize - ctx->box.width) / 2;
+	int top = ctx->box.top - (m->Ysize - ctx->box.height) / 2;
+	double fill = MAX((double)ctx->box.width / m->Xsize, (double)ctx->box.height / m->Ysize);
+	double cx = (ctx->box.left - left + ctx->box.width / 2.0) / m->Xsize;
+	double cy = (ctx->box.top - top + ctx->box.height / 2.0) / m->Ysize;
+	g_test_message("fill %.3f centre %.3f %.3f", fill, cx, cy);
+	g_assert_cmpfloat(fabs(fill - 0.8), <=, 0.02);
+	g_assert_cmpfloat(fabs(cx - 0.5), <=, 0.02);
+	g_assert_cmpfloat(fabs(cy - 0.5), <=, 0.02);
+	/* The corners: exactly the profile's grey. */
+	for (int c = 0; c < 4; c++) {
+		const guchar *p = VIPS_IMAGE_ADDR(m, c & 1 ? m->Xsize - 1 : 0, c & 2 ? m->Ysize - 1 : 0);
+		g_assert_cmpint(p[0], ==, 0xF2);
+		g_assert_cmpint(p[1], ==, 0xF2);
+		g_assert_cmpint(p[2], ==, 0xF2);
+	}
+	/* Under the product's bottom centre, a little below its edge: shadowed. */
+	int bx = ctx->box.left - left + ctx->box.width / 2;
+	int by = ctx->box.top - top + ctx->box.height + (int)(0.02 * ctx->box.height);
+	g_assert_cmpint(by, <, m->Ysize);
+	const guchar *p = VIPS_IMAGE_ADDR(m, bx, by);
+	g_test_message("under the product: %d %d %d", p[0], p[1], p[2]);
+	g_assert_cmpint(p[1], <, 0xF2 - 8);
+	g_object_unref(truth);
+	lr_context_free(ctx);
+	lr_profile_free(profile);
+}
+
+/* Transparent: RGBA, alpha 0 far from the product, 255 inside it, and the colour where alpha is 0 is
+ * white (a viewer that drops alpha shows white). */
+static void
+test_transparent(void)
+{
+	LrSynthSpec spec;
+	VipsImage *truth;
+	LrProfile *profile;
+	lr_synth_spec_default(&spec, 1600, 1200);
+	spec.product = LR_SYNTH_BOWL;
+	LrContext *ctx = compose_with(&spec,
+				      "[profile]\nname = cut\n[compose]\nbackground = transparent\n"
+				      "[renditions]\nsizes = 500\nformats = jpeg\n",
+				      &truth, &profile);
+	g_assert_true(ctx->background_replaced);
+	VipsImage *m = ctx->composed;
+	g_assert_cmpint(m->Bands, ==, 4);
+	const guchar *corner = VIPS_IMAGE_ADDR(m, 0, 0);
+	g_assert_cmpint(corner[3], ==, 0);
+	g_assert_cmpint(corner[0], ==, 255);
+	int left = ctx->box.left - (m->Xsize - ctx->box.width) / 2;
+	int top = ctx->box.top - (m->Ysize - ctx->box.height) / 2;
+	/* The bowl's body, below its middle, is opaque. */
+	const guchar *inside = VIPS_IMAGE_ADDR(m, ctx->box.left - left + ctx->box.width / 2,
+					       ctx->box.top - top + 3 * ctx->box.height / 4);
+	g_assert_cmpint(inside[3], ==, 255);
+	g_object_unref(truth);
+	lr_context_free(ctx);
+	lr_profile_free(profile);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -162,5 +359,8 @@ main(int argc, char **argv)
 	g_test_add_func("/compose/mask-iou-plain", test_mask_iou_plain);
 	g_test_add_func("/compose/white-background-and-framing", test_white_background_and_framing);
 	g_test_add_func("/compose/background-uncertain", test_background_uncertain);
+	g_test_add_func("/compose/no-halo", test_no_halo);
+	g_test_add_func("/compose/grey-shadow-aspect", test_grey_shadow_aspect);
+	g_test_add_func("/compose/transparent", test_transparent);
 	return g_test_run();
 }

@@ -176,6 +176,79 @@ test_mask(void)
 	}
 }
 
+/* The scenes added for the segmentation benchmark (issue 5). A set of three bowls covers the three
+ * bowls' area, with background between them (the middle of the gap between the first two is 0); a
+ * printed bedsheet and a white sheet render, deterministically, and differ from the plain sheet; a
+ * white product on the white sheet is within a few levels of it (white on white), and a spec with
+ * the new fields left 0 renders exactly as before (checked against the plain spec itself). */
+static void
+test_new_scenes(void)
+{
+	LrSynthSpec spec;
+	VipsImage *image, *mask, *again, *again_mask, *plain, *plain_mask;
+	double area, covered, *v;
+	int n;
+
+	lr_synth_spec_default(&spec, W, H);
+	spec.product = LR_SYNTH_BOWL;
+	spec.product_size = 0.6;
+	spec.count = 3;
+	render_ok(&spec, &image, &mask);
+	area = lr_synth_product_area(&spec);
+	covered = image_avg(mask) / 255 * W * H;
+	g_assert_cmpfloat(fabs(covered - area) / area, <, 0.05);
+	/* Gap between the first two bowls: their centres are 1.15 sizes apart. */
+	{
+		double size = spec.product_size * 1.5 / 3.5 * MIN(W, H), step = 1.15 * size;
+		int gx = (int)(W / 2 - step / 2);
+
+		g_assert_cmpint(vips_getpoint(mask, &v, &n, gx, H / 2, NULL), ==, 0);
+		g_assert_cmpfloat(v[0], ==, 0);
+		g_free(v);
+		g_assert_cmpint(vips_getpoint(mask, &v, &n, W / 2, (int)(H / 2 + 0.1 * size), NULL), ==, 0);
+		g_assert_cmpfloat(v[0], ==, 255);
+		g_free(v);
+	}
+	g_object_unref(image), g_object_unref(mask);
+
+	lr_synth_spec_default(&spec, W, H);
+	render_ok(&spec, &plain, &plain_mask);
+	spec.background = LR_SYNTH_PATTERN;
+	render_ok(&spec, &image, &mask);
+	render_ok(&spec, &again, &again_mask);
+	assert_identical(image, again);
+	assert_identical(mask, plain_mask); /* the product is the same, only the sheet changed */
+	{
+		double d;
+		VipsImage *diff, *absd;
+
+		g_assert_cmpint(vips_subtract(image, plain, &diff, NULL), ==, 0);
+		g_assert_cmpint(vips_abs(diff, &absd, NULL), ==, 0);
+		d = image_avg(absd);
+		g_assert_cmpfloat(d, >, 5);
+		g_object_unref(diff), g_object_unref(absd);
+	}
+	g_object_unref(image), g_object_unref(mask), g_object_unref(again), g_object_unref(again_mask);
+
+	spec.background = LR_SYNTH_WHITE_SHEET;
+	spec.white = TRUE;
+	spec.fringe = TRUE;
+	render_ok(&spec, &image, &mask);
+	/* Off-white cloth on a white sheet: the product's centre within 40 levels of the sheet (a dyed
+	 * cloth is 100 or more away in some channel). */
+	{
+		double *c, *m;
+
+		g_assert_cmpint(vips_getpoint(image, &c, &n, W / 10, H / 2, NULL), ==, 0);
+		g_assert_cmpint(vips_getpoint(image, &m, &n, W / 2, H / 2, NULL), ==, 0);
+		for (int k = 0; k < 3; k++)
+			g_assert_cmpfloat(fabs(c[k] - m[k]), <, 40);
+		g_free(c), g_free(m);
+	}
+	g_object_unref(image), g_object_unref(mask), g_object_unref(plain),
+	    g_object_unref(plain_mask);
+}
+
 static void
 test_orientation(void)
 {
@@ -365,6 +438,7 @@ main(int argc, char **argv)
 	g_test_add_func("/samples/synth/save_jpeg", test_save_jpeg);
 	g_test_add_func("/samples/synth/degradations", test_degradations);
 	g_test_add_func("/samples/synth/bad_spec", test_bad_spec);
+	g_test_add_func("/samples/synth/new_scenes", test_new_scenes);
 	r = g_test_run();
 	vips_shutdown();
 	return r;
