@@ -5,7 +5,9 @@
  *   analysis  a small copy (analysis_size on the longest side) for the segmentation and exposure;
  *   product   the product's box resampled to sharpness_size on its longest side, so that the blur
  *             measure sees the product at the same scale whatever the camera's resolution and
- *             however much of the frame the product fills.
+ *             however much of the frame the product fills; the blur is measured along four
+ *             directions, so that a shake (blur one way) is told from defocus (blur every way).
+ * Only the JPEG blockiness is measured at full size, on the source's own 8x8 grid.
  * The segmentation's small mask is carried back to full size with a guided filter, which gives the
  * product box in source pixels and the soft edge compose needs.
  */
@@ -74,7 +76,19 @@ luma_of(const guchar *p)
 	return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
 }
 
-/* Exposure, clipping, contrast and the background's colour cast from the small copy and its mask. */
+/* Lab chroma of the sRGB colour RGB (0..255); its lightness L* into *LIGHTNESS. */
+static double
+chroma_of(const double rgb[3], double *lightness)
+{
+	float lin[3], X, Y, Z, L, a, b;
+	vips_col_sRGB2scRGB_8(rgb[0], rgb[1], rgb[2], &lin[0], &lin[1], &lin[2]);
+	vips_col_scRGB2XYZ(lin[0], lin[1], lin[2], &X, &Y, &Z);
+	vips_col_XYZ2Lab(X, Y, Z, &L, &a, &b);
+	*lightness = L;
+	return sqrt((double)a * a + (double)b * b);
+}
+
+/* Exposure, clipping, contrast and colour cast from the small copy and its mask. */
 static void
 measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
 {
@@ -83,6 +97,7 @@ measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
 	guint hist[256] = { 0 };
 	double sum = 0, prod_n = 0, prod_sum = 0, prod_sq = 0, clip_hi = 0, clip_lo = 0;
 	double bg_n = 0, bg_rgb[3] = { 0, 0, 0 };
+	const int clip_level = (int)param(ctx, "clip_level");
 
 	for (int y = 0; y < h; y++) {
 		const guchar *row = VIPS_IMAGE_ADDR(small, 0, y);
@@ -95,8 +110,10 @@ measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
 				prod_n++;
 				prod_sum += l;
 				prod_sq += l * l;
-				clip_hi += p[0] >= 250 && p[1] >= 250 && p[2] >= 250;
-				clip_lo += p[0] <= 5 && p[1] <= 5 && p[2] <= 5;
+				/* A channel at the top has lost its detail there, whatever the
+				 * other two do: a washed-out red saree clips in red first. */
+				clip_hi += MAX(p[0], MAX(p[1], p[2])) >= clip_level;
+				clip_lo += MAX(p[0], MAX(p[1], p[2])) <= 255 - clip_level;
 			} else {
 				bg_n++;
 				for (int c = 0; c < 3; c++)
@@ -119,16 +136,20 @@ measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
 	m->clipped_shadows = prod_n ? clip_lo / prod_n : 0;
 	if (prod_n) {
 		double mean = prod_sum / prod_n;
+		m->product_brightness = mean / 255.0;
 		m->contrast = sqrt(MAX(0.0, prod_sq / prod_n - mean * mean)) / 255.0;
 	}
+	/* The colour cast, read on the background where it is light enough to have been meant white
+	 * or grey (the sheet artisans are asked to use): there a cast is the light's colour. A wooden
+	 * table or a dark cloth is coloured in its own right, and a cast on it cannot be told from the
+	 * scene without a neutral reference, so it is not judged (0). */
+	m->colour_cast = 0;
 	if (bg_n) {
-		/* Chroma of the background's mean colour: a white sheet under a yellow bulb shows it. */
-		float lin[3], X, Y, Z, L, a, b;
-		vips_col_sRGB2scRGB_8(bg_rgb[0] / bg_n, bg_rgb[1] / bg_n, bg_rgb[2] / bg_n, &lin[0],
-				      &lin[1], &lin[2]);
-		vips_col_scRGB2XYZ(lin[0], lin[1], lin[2], &X, &Y, &Z);
-		vips_col_XYZ2Lab(X, Y, Z, &L, &a, &b);
-		m->colour_cast = sqrt((double)a * a + (double)b * b);
+		for (int c = 0; c < 3; c++)
+			bg_rgb[c] /= bg_n;
+		m->background_chroma = chroma_of(bg_rgb, &m->background_lightness);
+		if (m->background_lightness >= param(ctx, "neutral_lightness"))
+			m->colour_cast = m->background_chroma;
 	}
 }
 
@@ -167,8 +188,19 @@ measure_sharpness(LrContext *ctx)
 	const guchar *luma = VIPS_IMAGE_ADDR(t[3], 0, 0);
 	/* Single-level steps are the 8-bit quantisation of smooth gradients, not detail. */
 	double floor = MAX(1.0, 3 * lr_metric_noise(luma, w, h));
-	ctx->metrics.sharpness = 1.0 - lr_metric_blur(luma, m, w, h, floor);
+	double dir[LR_BLUR_N], lo = 1, hi = 0;
+	lr_metric_blur_directions(luma, m, w, h, floor, dir);
 	g_free(m);
+	/* Overall blur: the worst of the four directions, so that a shake along a diagonal counts as
+	 * fully as one along an axis; a flat product, with no step above the floor in any direction,
+	 * counts as fully blurred. */
+	for (int d = 0; d < LR_BLUR_N; d++)
+		if (dir[d] >= 0) {
+			lo = MIN(lo, dir[d]);
+			hi = MAX(hi, dir[d]);
+		}
+	ctx->metrics.sharpness = 1.0 - (hi >= lo ? hi : 1.0);
+	ctx->metrics.motion = hi > lo ? hi - lo : 0;
 	return 0;
 }
 
@@ -223,6 +255,19 @@ analyse(LrContext *ctx)
 	m->noise = lr_metric_noise(VIPS_IMAGE_ADDR(luma, 0, 0), luma->Xsize, luma->Ysize);
 	g_object_unref(luma);
 
+	/* Blockiness on the decoded JPEG as stored, on its own 8x8 grid, before normalize's gains can
+	 * lift the blocks of a dark photo into view or any resampling blur them away. */
+	m->blockiness = 0;
+	if (!g_strcmp0(ctx->format, "jpeg") && ctx->image &&
+	    ctx->image->BandFmt == VIPS_FORMAT_UCHAR && ctx->image->Bands == 3) {
+		VipsImage *src = vips_image_copy_memory(ctx->image);
+		if (!src)
+			return lr_context_fail(ctx, "internal", "The photo could not be measured.");
+		m->blockiness = lr_metric_blockiness(VIPS_IMAGE_ADDR(src, 0, 0), src->Xsize,
+						     src->Ysize, VIPS_IMAGE_SIZEOF_LINE(src));
+		g_object_unref(src);
+	}
+
 	if (measure_sharpness(ctx))
 		return lr_context_fail(ctx, "internal", "The sharpness could not be measured.");
 	lap(ctx, "analyse.metrics", &start);
@@ -234,6 +279,12 @@ static const LrParam params[] = {
 	{ "sharpness_size", "longest side of the product when its blur is measured, px", 256, 4096,
 	  1024 },
 	{ "view_size", "longest side at which noise is judged, px", 500, 8000, 2000 },
+	/* 250: JPEG ringing and the camera's tone curve keep a truly clipped area a few levels
+	 * under 255. */
+	{ "clip_level", "8-bit level at or above which a channel counts as clipped", 200, 255, 250 },
+	/* L* 60: a white sheet in dim light stays above it; wood, jute and dark cloth are below. */
+	{ "neutral_lightness", "background L* from which it is taken as meant neutral, for the cast",
+	  0, 100, 60 },
 	{ NULL },
 };
 

@@ -1,70 +1,139 @@
 /* decide.c: stage 5 — accepted, or needs_review with reasons.
  *
- * Each metric becomes a named sub-score in 0..1 with a ramp that passes 0.5 exactly at the profile's
- * threshold and reaches 1 at a "good" level beyond it, so a curator can read how far a photo is from
- * the line. Any metric on the wrong side of its threshold is a reason, and any reason sends the photo to
- * review whatever the composite; the composite (geometric mean of the sub-scores) ranks the rest.
- * Thresholds are the profile's [decide] parameters; the background threshold is compose's, which acted
- * on it.
+ * Each judged metric becomes a named sub-score in 0..1 with a ramp that passes 0.5 exactly at its
+ * threshold and reaches 1 at a "good" level beyond it, so a curator can read how far a photo is from the
+ * line. A metric on the wrong side of its threshold is a reason, and any reason sends the photo to review
+ * whatever the composite: the framing and resolution reasons are hard requirements of the marketplaces,
+ * the others are the calibrated quality lines. The composite (geometric mean of the sub-scores) ranks the
+ * rest and is thresholded too (min_composite), for a photo that is marginal on many counts at once.
+ *
+ * Where the numbers come from: a threshold is the profile's [decide] key when the profile sets it (a
+ * marketplace's own rule, such as its minimum resolution), else the fitted value in models/scorer.ini
+ * (written by listready-fit from a labelled set of generated degradations of known severity, with its
+ * provenance), else the declared default below, which is only the prior the fit started from. The
+ * background threshold is compose's, which acted on it.
  */
+#include "filters/decide.h"
 #include "filters/filter.h"
+#include "pipeline/profile.h"
 
+#include <gio/gio.h>
 #include <math.h>
+#include <stddef.h>
 
 extern const LrFilter lr_filter_decide;
 extern const LrFilter lr_filter_compose;
+
+#define LR_SCORER_RESOURCE "/listready/scorer.ini"
+
+/* The fitted scorer parameters, loaded once from the embedded models/scorer.ini; NULL if missing. */
+static GKeyFile *
+scorer_keys(void)
+{
+	static GKeyFile *keys;
+	static gsize once;
+
+	if (g_once_init_enter(&once)) {
+		/* Listing the profiles registers the embedded resources, scorer.ini among them. */
+		g_strfreev(lr_profile_names());
+		GBytes *bytes = g_resources_lookup_data(LR_SCORER_RESOURCE,
+							G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+		if (bytes) {
+			gsize size;
+			const char *data = g_bytes_get_data(bytes, &size);
+			keys = g_key_file_new();
+			if (!g_key_file_load_from_data(keys, data, size, G_KEY_FILE_NONE, NULL))
+				g_clear_pointer(&keys, g_key_file_free);
+			g_bytes_unref(bytes);
+		}
+		g_once_init_leave(&once, 1);
+	}
+	return keys;
+}
+
+double
+lr_decide_threshold(const LrContext *ctx, const char *name)
+{
+	const LrParam *spec = lr_filter_param_spec(&lr_filter_decide, name);
+	g_assert(spec);
+	double fallback = spec->def;
+	GKeyFile *fitted = scorer_keys();
+	if (fitted) {
+		GError *error = NULL;
+		double v = g_key_file_get_double(fitted, "decide", name, &error);
+		if (!error)
+			fallback = CLAMP(v, spec->min, spec->max);
+		g_clear_error(&error);
+	}
+	return lr_profile_double(ctx->profile, "decide", name, fallback);
+}
 
 /* 0.5 at THRESHOLD, 1 at GOOD, 0 as far on the other side; works whichever way GOOD lies. */
 static double
 ramp(double raw, double threshold, double good)
 {
+	if (good == threshold)
+		return raw == threshold ? 0.5 : ((good > threshold) == (raw > threshold) ? 1 : 0);
 	return CLAMP(0.5 + 0.5 * (raw - threshold) / (good - threshold), 0.0, 1.0);
 }
 
-/* Adds sub-score NAME; when RAW is on the bad side of THRESHOLD, adds reason CODE too. */
-static void
-judge(LrContext *ctx, const char *name, const char *code, double raw, double threshold, double good)
-{
-	LrScore score = { name, ramp(raw, threshold, good), raw, threshold };
-	g_array_append_val(ctx->scores, score);
-	gboolean bad = good > threshold ? raw < threshold : raw > threshold;
-	if (bad && code)
-		lr_context_add_reason(ctx, code, raw, threshold);
-}
+/* One judged metric: where its "good" end of the ramp lies is GOOD_SCALE * threshold + GOOD_OFFSET,
+ * capped to GOOD_CAP when that is not 0. These shape only the displayed sub-score, never the decision. */
+typedef struct {
+	const char *score;     /* sub-score name in the report */
+	const char *code;      /* reason code when on the bad side (NULL: handled separately) */
+	const char *threshold; /* [decide] parameter */
+	size_t offset;         /* of the raw value in LrMetrics */
+	double good_scale, good_offset, good_cap;
+	gboolean from_mask;    /* read off the product mask: only a reason when the mask is trusted */
+} Judged;
 
-static double
-param(LrContext *ctx, const char *name)
+#define METRIC(field) offsetof(LrMetrics, field)
+
+static const Judged judged[] = {
+	{ "sharpness", "blur", "min_sharpness", METRIC(sharpness), 1, 0.15, 1, FALSE },
+	{ "exposure", "underexposed", "min_highlight", METRIC(highlight), 2, 0, 1, FALSE },
+	{ "highlights", "overexposed", "max_clipped_highlights", METRIC(clipped_highlights), 0, 0, 0,
+	  FALSE },
+	{ "noise", "noisy", "max_noise", METRIC(noise), 0.25, 0, 0, FALSE },
+	{ "colour", "colour_cast", "max_colour_cast", METRIC(colour_cast), 0.25, 0, 0, FALSE },
+	{ "resolution", "low_resolution", "min_product_pixels", METRIC(product_pixels), 2, 0, 0,
+	  FALSE },
+	{ "framing", "product_cut_off", "max_edge_contact", METRIC(edge_contact), 0, 0, 0, TRUE },
+	{ "size_in_frame", "product_too_small", "min_fill", METRIC(fill), 4, 0, 0, TRUE },
+};
+
+/* Adds the sub-score of J for CTX, and its reason when the metric is on the bad side. */
+static void
+judge(LrContext *ctx, const Judged *j, gboolean trusted)
 {
-	return lr_param(ctx, &lr_filter_decide, name);
+	double raw = *(const double *)((const char *)&ctx->metrics + j->offset);
+	double t = lr_decide_threshold(ctx, j->threshold);
+	double good = j->good_scale * t + j->good_offset;
+	if (j->good_cap > 0)
+		good = MIN(good, j->good_cap);
+	LrScore score = { j->score, ramp(raw, t, good), raw, t };
+	g_array_append_val(ctx->scores, score);
+	gboolean bad = good > t ? raw < t : raw > t;
+	if (!bad || (j->from_mask && !trusted))
+		return;
+	lr_context_add_reason(ctx, j->code, raw, t);
 }
 
 static int
 decide(LrContext *ctx)
 {
 	const LrMetrics *m = &ctx->metrics;
-	double t;
 
-	t = param(ctx, "min_sharpness");
-	judge(ctx, "sharpness", "blur", m->sharpness, t, t + 0.15);
-	t = param(ctx, "min_highlight");
-	judge(ctx, "exposure", "underexposed", m->highlight, t, MIN(1.0, 2 * t));
-	t = param(ctx, "max_clipped_highlights");
-	judge(ctx, "highlights", "overexposed", m->clipped_highlights, t, 0);
-	t = param(ctx, "max_noise");
-	judge(ctx, "noise", "noisy", m->noise, t, t / 4);
-	t = param(ctx, "max_colour_cast");
-	judge(ctx, "colour", "colour_cast", m->colour_cast, t, t / 4);
-	t = param(ctx, "min_product_pixels");
-	judge(ctx, "resolution", "low_resolution", m->product_pixels, t, 2 * t);
 	/* Framing is read off the mask: when the mask is not trusted, background_uncertain says it
 	 * all, and the sub-scores are shown without reasons. */
 	gboolean trusted = ctx->background_replaced;
-	t = param(ctx, "max_edge_contact");
-	judge(ctx, "framing", trusted ? "product_cut_off" : NULL, m->edge_contact, t, 0);
-	t = param(ctx, "min_fill");
-	judge(ctx, "size_in_frame", trusted ? "product_too_small" : NULL, m->fill, t, 4 * t);
-	t = lr_param(ctx, &lr_filter_compose, "min_confidence");
-	judge(ctx, "background", NULL, m->mask_confidence, t, MIN(1.0, t + 0.3));
+	for (guint i = 0; i < G_N_ELEMENTS(judged); i++)
+		judge(ctx, &judged[i], trusted);
+	double t = lr_param(ctx, &lr_filter_compose, "min_confidence");
+	LrScore background = { "background", ramp(m->mask_confidence, t, MIN(1.0, t + 0.3)),
+			       m->mask_confidence, t };
+	g_array_append_val(ctx->scores, background);
 	if (!trusted)
 		lr_context_add_reason(ctx, "background_uncertain", m->mask_confidence, t);
 
@@ -72,13 +141,21 @@ decide(LrContext *ctx)
 	for (guint i = 0; i < ctx->scores->len; i++)
 		log_sum += log(MAX(1e-3, g_array_index(ctx->scores, LrScore, i).score));
 	ctx->score = exp(log_sum / ctx->scores->len);
+	/* Marginal on many counts at once: no single line crossed, yet not a photo to list unseen. */
+	t = lr_decide_threshold(ctx, "min_composite");
+	if (!ctx->reasons->len && ctx->score < t)
+		lr_context_add_reason(ctx, "low_quality", ctx->score, t);
 	ctx->status = ctx->reasons->len ? "needs_review" : "accepted";
 	return 0;
 }
 
+/* The declared defaults are the priors the fit started from; the values in use come from
+ * models/scorer.ini (see the top of this file). */
 static const LrParam params[] = {
 	{ "min_sharpness", "sharpness (1 - re-blur ratio) of the product below which it is blur", 0, 1,
 	  0.45 },
+	{ "max_motion", "spread of the directional re-blur ratios above which a blur is called a "
+			"shake rather than defocus (explain only)", 0, 1, 0.2 },
 	/* 0.5: not even the brightest 1% of the photo (a white sheet, a highlight) reaches mid-grey. */
 	{ "min_highlight", "99th-percentile luma below which the photo is underexposed", 0, 1, 0.5 },
 	{ "max_clipped_highlights", "share of clipped product pixels above which it is overexposed",
@@ -91,6 +168,8 @@ static const LrParam params[] = {
 	  0.04 },
 	{ "min_fill", "product box share of the frame below which the product is too small", 0, 1,
 	  0.04 },
+	{ "min_composite", "composite score below which a photo with no single reason still needs "
+			   "review", 0, 1, 0.5 },
 	{ NULL },
 };
 

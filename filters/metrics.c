@@ -1,60 +1,75 @@
-/* metrics.c: blur, noise and frame-contact measures on plain buffers (see metrics.h). */
+/* metrics.c: blur (overall and by direction), noise, JPEG blockiness and frame-contact measures on
+ * plain buffers (see metrics.h). */
 #include "filters/metrics.h"
 
 #include <math.h>
 #include <stdlib.h>
 
+/* The re-blur ratio along direction (DX, DY): the share of the neighbour steps along it, counted where
+ * larger than FLOOR, that a 9-tap box blur along the same direction removes; -1 when no step counts. */
+static double
+blur_along(const guchar *luma, const guchar *mask, int width, int height, double floor, int dx,
+	   int dy, double *blurred)
+{
+	const int r = 4;
+	double d_sum = 0, v_sum = 0;
+
+	for (int y = 0; y < height; y++)
+		for (int x = 0; x < width; x++) {
+			int s = 0;
+			for (int k = -r; k <= r; k++)
+				s += luma[(size_t)CLAMP(y + k * dy, 0, height - 1) * width +
+					  CLAMP(x + k * dx, 0, width - 1)];
+			blurred[(size_t)y * width + x] = s / (2.0 * r + 1);
+		}
+	for (int y = 0; y < height; y++)
+		for (int x = 0; x < width; x++) {
+			int px = x - dx, py = y - dy;
+			if (px < 0 || px >= width || py < 0 || py >= height)
+				continue;
+			size_t i = (size_t)y * width + x, j = (size_t)py * width + px;
+			if (mask && mask[i] < 128)
+				continue;
+			double df = fabs((double)luma[i] - luma[j]);
+			/* Steps within the noise floor are grain, not detail: in a blurred photo they
+			 * would otherwise be most of what is left, and read as sharp. */
+			if (df <= floor)
+				continue;
+			d_sum += df;
+			v_sum += MAX(0.0, df - fabs(blurred[i] - blurred[j]));
+		}
+	return d_sum < 1 ? -1 : (d_sum - v_sum) / d_sum;
+}
+
+void
+lr_metric_blur_directions(const guchar *luma, const guchar *mask, int width, int height,
+			  double floor, double out[LR_BLUR_N])
+{
+	static const int dirs[LR_BLUR_N][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 1, -1 } };
+	const int r = 4;
+
+	if (width < 2 * r + 3 || height < 2 * r + 3) {
+		for (int d = 0; d < LR_BLUR_N; d++)
+			out[d] = -1;
+		return;
+	}
+	double *blurred = g_new(double, (size_t)width * height);
+	for (int d = 0; d < LR_BLUR_N; d++)
+		out[d] = blur_along(luma, mask, width, height, floor, dirs[d][0], dirs[d][1],
+				    blurred);
+	g_free(blurred);
+}
+
 double
 lr_metric_blur(const guchar *luma, const guchar *mask, int width, int height, double floor)
 {
-	/* Sums of the original's neighbour differences and of the part a 9-tap box blur removes,
-	 * vertically and horizontally; the blur estimate is the larger of the two ratios. */
-	double d_ver = 0, v_ver = 0, d_hor = 0, v_hor = 0;
-	const int r = 4;
-
-	if (width < 2 * r + 3 || height < 2 * r + 3)
-		return 1.0;
-	double *bh = g_new(double, (size_t)width * height);
-	double *bv = g_new(double, (size_t)width * height);
-	for (int y = 0; y < height; y++)
-		for (int x = 0; x < width; x++) {
-			int sh = 0, sv = 0;
-			for (int k = -r; k <= r; k++) {
-				sh += luma[(size_t)y * width + CLAMP(x + k, 0, width - 1)];
-				sv += luma[(size_t)CLAMP(y + k, 0, height - 1) * width + x];
-			}
-			bh[(size_t)y * width + x] = sh / (2.0 * r + 1);
-			bv[(size_t)y * width + x] = sv / (2.0 * r + 1);
-		}
-	for (int y = 1; y < height; y++)
-		for (int x = 1; x < width; x++) {
-			size_t i = (size_t)y * width + x;
-			if (mask && mask[i] < 128)
-				continue;
-			double df_v = fabs((double)luma[i] - luma[i - width]);
-			double db_v = fabs(bv[i] - bv[i - width]);
-			double df_h = fabs((double)luma[i] - luma[i - 1]);
-			double db_h = fabs(bh[i] - bh[i - 1]);
-			/* Steps within the noise floor are grain, not detail: in a blurred photo they
-			 * would otherwise be most of what is left, and read as sharp. */
-			if (df_v > floor) {
-				d_ver += df_v;
-				v_ver += MAX(0.0, df_v - db_v);
-			}
-			if (df_h > floor) {
-				d_hor += df_h;
-				v_hor += MAX(0.0, df_h - db_h);
-			}
-		}
-	g_free(bh);
-	g_free(bv);
+	double b[LR_BLUR_N];
+	lr_metric_blur_directions(luma, mask, width, height, floor, b);
 	/* A direction with no variation at all (a pattern of vertical stripes has none vertically)
-	 * says nothing about blur: judge by the other one. */
-	if (d_ver < 1 && d_hor < 1)
+	 * says nothing about blur: judge by the other one; a flat region is fully blurred. */
+	if (b[LR_BLUR_HORIZONTAL] < 0 && b[LR_BLUR_VERTICAL] < 0)
 		return 1.0;
-	double b_ver = d_ver < 1 ? 0 : (d_ver - v_ver) / d_ver;
-	double b_hor = d_hor < 1 ? 0 : (d_hor - v_hor) / d_hor;
-	return MAX(b_ver, b_hor);
+	return MAX(MAX(0.0, b[LR_BLUR_HORIZONTAL]), MAX(0.0, b[LR_BLUR_VERTICAL]));
 }
 
 static int
@@ -111,4 +126,43 @@ lr_metric_edge_contact(const guchar *mask, int width, int height)
 	double h = MAX((double)top, bottom) / width;
 	double v = MAX((double)left, right) / height;
 	return MAX(h, v);
+}
+
+/* Mean absolute step across the boundaries at each of the 8 phases along one axis: STEP is the
+ * distance between neighbours along it, LINE between lines across it; N along, M lines. */
+static double
+block_ratio(const guchar *p, int n, int m, size_t step, size_t line)
+{
+	double sum[8] = { 0 };
+	double count[8] = { 0 };
+	/* Every 4th line is plenty: the grid is the same on every line of a block. */
+	for (int j = 0; j < m; j += 4)
+		for (int i = 0; i + 1 < n; i++) {
+			const guchar *a = p + j * line + i * step, *b = a + step;
+			/* Luma as the JPEG encoder computed it (Rec. 601, scaled by 1000): the blocks
+			 * are in Y; chroma is upsampled over 16 px and would blur the grid. */
+			int ya = 299 * a[0] + 587 * a[1] + 114 * a[2];
+			int yb = 299 * b[0] + 587 * b[1] + 114 * b[2];
+			sum[i % 8] += abs(yb - ya) / 1000.0;
+			count[i % 8]++;
+		}
+	double sorted[8];
+	for (int k = 0; k < 8; k++)
+		sorted[k] = count[k] ? sum[k] / count[k] : 0;
+	qsort(sorted, 8, sizeof(double), compare_double);
+	/* The excess of the block-boundary phase over the typical one, relative to the typical step
+	 * plus one level: relative, so that the busy texture of a fine weave does not pass for blocks;
+	 * plus one level, so that the faint grid of a smooth, well-compressed photo does not either. */
+	double median = (sorted[3] + sorted[4]) / 2;
+	return (sorted[7] - median) / (median + 1);
+}
+
+double
+lr_metric_blockiness(const guchar *rgb, int width, int height, size_t stride)
+{
+	if (width < 32 || height < 32)
+		return 0.0;
+	double h = block_ratio(rgb, width, height, 3, stride);
+	double v = block_ratio(rgb, height, width, stride, 3);
+	return sqrt(h * v);
 }

@@ -16,6 +16,29 @@
  * region. */
 double lr_metric_blur(const guchar *luma, const guchar *mask, int width, int height, double floor);
 
+/* The directions lr_metric_blur_directions() measures, in the order of its output. */
+enum { LR_BLUR_HORIZONTAL, LR_BLUR_VERTICAL, LR_BLUR_DIAGONAL, LR_BLUR_ANTIDIAGONAL, LR_BLUR_N };
+
+/* The same re-blur ratio measured separately along each of the four directions (neighbour steps and
+ * the 9-tap re-blur both taken along that direction), into OUT[LR_BLUR_N]. Defocus blurs every
+ * direction alike; a shake (motion blur) blurs along its path and leaves the cross direction sharp, so
+ * the spread of the four (largest - smallest) tells the two apart (the directional form of the re-blur
+ * measure; cf. Tong, Li, Zhang, Zhang, "Blur detection for digital images using wavelet transform",
+ * ICME 2004, on telling motion from out-of-focus blur by direction). A direction with no variation
+ * above FLOOR reports -1 (it says nothing). lr_metric_blur() is max(OUT[H], OUT[V]). */
+void lr_metric_blur_directions(const guchar *luma, const guchar *mask, int width, int height,
+			       double floor, double out[LR_BLUR_N]);
+
+/* JPEG blockiness of the 3-band interleaved RGB image (WIDTH*HEIGHT, rows STRIDE bytes apart), on its
+ * luma (as JPEG computes it) at source resolution: for each axis, the mean absolute step across every
+ * 8th column (row) at the phase where it is largest, less the median over the 8 phases, over that
+ * median plus one level (the 8x8 DCT
+ * grid shows as a periodic excess of steps at block boundaries: Wang, Sheikh, Bovik, "No-reference
+ * perceptual quality assessment of JPEG compressed images", ICIP 2002). Phase-free, so a flip or
+ * rotation of the grid does not matter. Returns the geometric mean of the two axes' relative excess:
+ * near 0 for a clean photo, 0.5 and more where blocks show. */
+double lr_metric_blockiness(const guchar *rgb, int width, int height, size_t stride);
+
 /* Noise sigma of LUMA (WIDTH*HEIGHT) in 8-bit levels (Immerkaer, "Fast noise variance estimation",
  * CVIU 1996), measured in blocks of 16x16 and reported for the flattest tenth of the blocks, so that
  * texture and edges are not taken for noise. */

@@ -35,7 +35,9 @@ load_resource_keyfile(const char *path, GError **error)
 	GKeyFile *keys = g_key_file_new();
 	gsize size;
 	const char *data = g_bytes_get_data(bytes, &size);
-	gboolean ok = g_key_file_load_from_data(keys, data, size, G_KEY_FILE_NONE, error);
+	/* Keep every translation: reasons are shown in the language asked for, not the locale's. */
+	gboolean ok = g_key_file_load_from_data(keys, data, size, G_KEY_FILE_KEEP_TRANSLATIONS,
+						error);
 	g_bytes_unref(bytes);
 	if (!ok) {
 		g_key_file_free(keys);

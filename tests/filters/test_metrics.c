@@ -1,7 +1,8 @@
 /* test_metrics.c: the quality measures against known degradations.
  *
- * Ground truth: the same generated scene sharp and with known defocus, flat fields with known noise
- * sigma, masks that do or do not touch the frame, and a scene with a known exposure gain.
+ * Ground truth: the same generated scene sharp and with known defocus, patterns smeared one way or
+ * every way, flat JPEG-like blocks, flat fields with known noise sigma, masks that do or do not touch
+ * the frame, and a scene with a known exposure gain.
  */
 #include "filters/metrics.h"
 #include "samples/synth.h"
@@ -21,7 +22,7 @@ analyse_scene(const LrSynthSpec *spec)
 }
 
 /* Sharpness ranks every blurred copy below its sharp original, and a light blur above a strong one; the
- * default threshold passes the sharp photo and flags every clear defocus. (The re-blur measure
+ * fitted threshold passes the sharp photo and flags every clear defocus. (The re-blur measure
  * saturates once the blur is wider than its 9-tap filter, so strong blurs are not ranked among
  * themselves.) */
 static void
@@ -39,7 +40,10 @@ test_sharpness_ranks_blur(void)
 		gboolean flagged = FALSE;
 		for (guint r = 0; r < ctx->reasons->len; r++)
 			flagged |= !g_strcmp0(g_array_index(ctx->reasons, LrReason, r).code, "blur");
-		g_assert_cmpint(flagged, ==, sigmas[i] >= 5);
+		/* Sigma 2 here is 1.6 px at the 1024 px product view, finer than the mildest blur
+		 * of the labelled set (3 px) the threshold is fitted on: either call is fine. */
+		if (sigmas[i] == 0 || sigmas[i] >= 5)
+			g_assert_cmpint(flagged, ==, sigmas[i] >= 5);
 		lr_context_free(ctx);
 	}
 	for (guint i = 1; i < G_N_ELEMENTS(sigmas); i++)
@@ -66,6 +70,56 @@ test_blur_metric_edges(void)
 	g_assert_cmpfloat(b_soft, >, 0.6);
 	g_free(sharp);
 	g_free(soft);
+}
+
+/* Direction: a checkerboard smeared along x is blurred along x and sharp along y (a shake), while a
+ * box blur both ways blurs every direction alike (defocus). */
+static void
+test_blur_directions(void)
+{
+	const int w = 96, h = 96, run = 7;
+	guchar *shake = g_malloc(w * h), *defocus = g_malloc(w * h);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int sum_x = 0, sum_xy = 0;
+			for (int k = -run / 2; k <= run / 2; k++) {
+				sum_x += ((x + k + 96) / 8 + y / 8) % 2 ? 220 : 40;
+				for (int j = -run / 2; j <= run / 2; j++)
+					sum_xy += ((x + k + 96) / 8 + (y + j + 96) / 8) % 2 ? 220 : 40;
+			}
+			shake[y * w + x] = (guchar)(sum_x / run);
+			defocus[y * w + x] = (guchar)(sum_xy / (run * run));
+		}
+	double s[LR_BLUR_N], d[LR_BLUR_N];
+	lr_metric_blur_directions(shake, NULL, w, h, 0, s);
+	lr_metric_blur_directions(defocus, NULL, w, h, 0, d);
+	g_test_message("shake h %.2f v %.2f d %.2f a %.2f; defocus h %.2f v %.2f d %.2f a %.2f",
+		       s[0], s[1], s[2], s[3], d[0], d[1], d[2], d[3]);
+	g_assert_cmpfloat(s[LR_BLUR_HORIZONTAL], >, s[LR_BLUR_VERTICAL] + 0.3);
+	g_assert_cmpfloat(fabs(d[LR_BLUR_HORIZONTAL] - d[LR_BLUR_VERTICAL]), <, 0.05);
+	g_free(shake);
+	g_free(defocus);
+}
+
+/* Blockiness: an image of flat 8x8 blocks (what heavy JPEG leaves) against a smooth ramp. */
+static void
+test_blockiness(void)
+{
+	const int w = 128, h = 128;
+	guchar *blocks = g_malloc(w * h * 3), *smooth = g_malloc(w * h * 3);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++)
+			for (int c = 0; c < 3; c++) {
+				blocks[(y * w + x) * 3 + c] = (guchar)(60 + ((x / 8) * 7 + (y / 8) * 13) % 120);
+				smooth[(y * w + x) * 3 + c] = (guchar)(60 + x + y / 2);
+			}
+	double b = lr_metric_blockiness(blocks, w, h, w * 3);
+	double m = lr_metric_blockiness(smooth, w, h, w * 3);
+	g_test_message("blocks %.3f, smooth %.3f", b, m);
+	g_assert_cmpfloat(b, >, 1.0);
+	g_assert_cmpfloat(m, <, 0.1);
+	g_free(blocks);
+	g_free(smooth);
 }
 
 /* Noise: a flat field plus Gaussian noise of known sigma is estimated within 15%. */
@@ -137,6 +191,8 @@ main(int argc, char **argv)
 	lr_test_init(&argc, &argv);
 	g_test_add_func("/metrics/blur-metric-edges", test_blur_metric_edges);
 	g_test_add_func("/metrics/sharpness-ranks-blur", test_sharpness_ranks_blur);
+	g_test_add_func("/metrics/blur-directions", test_blur_directions);
+	g_test_add_func("/metrics/blockiness", test_blockiness);
 	g_test_add_func("/metrics/noise-estimate", test_noise_estimate);
 	g_test_add_func("/metrics/edge-contact", test_edge_contact);
 	g_test_add_func("/metrics/underexposure", test_underexposure);
