@@ -188,7 +188,7 @@ int
 lr_cli_run(int argc, char **argv)
 {
 	LrDaemonOptions options;
-	char *store_dir = NULL, *inbox = NULL, *profile = NULL;
+	char *store_dir = NULL, *inbox = NULL, *profile = NULL, *listen = NULL;
 	gboolean once = FALSE;
 	lr_daemon_options_init(&options);
 	GOptionEntry entries[] = {
@@ -211,6 +211,9 @@ lr_cli_run(int argc, char **argv)
 		  "Seconds between progress summaries, 0 for none (default 60)", "S" },
 		{ "once", 0, 0, G_OPTION_ARG_NONE, &once,
 		  "Take what is in the inbox, process everything queued, then exit", NULL },
+		{ "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
+		  "Also serve the review page and the catalog API on ADDR (e.g. 127.0.0.1:8080)",
+		  "ADDR" },
 		{ NULL },
 	};
 	if (!parse("- watch an inbox and process every photo that arrives",
@@ -230,7 +233,9 @@ lr_cli_run(int argc, char **argv)
 	if (profile)
 		options.profile = profile;
 	options.once = once;
+	options.listen = listen;
 	int status = lr_daemon_run(&options);
+	g_free(listen);
 	g_free(store_dir);
 	g_free(inbox);
 	g_free(profile);

@@ -15,6 +15,7 @@
  * failing is recorded as quarantined after max_attempts claims instead of looping.
  */
 #include "pipeline/daemon.h"
+#include "pipeline/http.h"
 #include "pipeline/report.h"
 #include "pipeline/run.h"
 #include "pipeline/sidecar.h"
@@ -63,6 +64,7 @@ typedef struct {
 	gint done, failed;	 /* photos finished since start, and attempts that did not finish */
 	GMainLoop *loop;
 	GMutex log_lock;
+	LrHttp *http;		 /* the review page and the API (--listen), on the main loop */
 } Daemon;
 
 static void
@@ -541,6 +543,11 @@ lr_daemon_run(const LrDaemonOptions *options)
 	/* Each worker runs whole photos; libvips's own threads share what is left of the cores. */
 	vips_concurrency_set(MAX(1, (int)g_get_num_processors() / d->opts.workers));
 
+	/* The server answers on this thread's main loop, beside the inbox. */
+	if (options->listen && !(d->http = lr_http_start(d->store, options->listen, &error))) {
+		g_printerr("listready: --listen: %s\n", error->message);
+		goto out;
+	}
 	d->loop = g_main_loop_new(NULL, FALSE);
 	watch_tree(d, "");
 	d->last_rescan = d->last_summary = g_get_monotonic_time();
@@ -550,6 +557,8 @@ lr_daemon_run(const LrDaemonOptions *options)
 	guint sigterm = g_unix_signal_add(SIGTERM, on_signal, d);
 	logline(d, "listready %s watching %s, store %s, %d workers, profile %s", LR_VERSION,
 		d->inbox, lr_store_dir(d->store), d->opts.workers, d->default_profile->name);
+	if (d->http)
+		logline(d, "listening on %s", lr_http_url(d->http));
 	if (requeued || swept)
 		logline(d, "recovered from the last stop: %d interrupted jobs queued again, %d partial "
 			   "files removed", requeued, swept);
@@ -577,6 +586,7 @@ lr_daemon_run(const LrDaemonOptions *options)
 	status = 0;
 out:
 	g_clear_error(&error);
+	lr_http_stop(d->http); /* before the store closes: a reprocess may still be using it */
 	if (d->ifd >= 0)
 		close(d->ifd);
 	if (d->loop)

@@ -20,6 +20,7 @@ typedef struct {
 	int max_attempts;       /* claims of one job before it is quarantined as failing */
 	int summary_seconds;    /* period of the progress summary line; 0 for none */
 	gboolean once;          /* take what is in the inbox, process it all, then exit */
+	const char *listen;     /* serve the review page and the API on this address, or NULL */
 } LrDaemonOptions;
 
 /* Fills OPTIONS with the defaults. */

@@ -1,5 +1,6 @@
 /* main.c: the listready command — dispatch to a sub-command. */
 #include "pipeline/cli.h"
+#include "pipeline/cli_review.h"
 #include "pipeline/load.h"
 
 #include <locale.h>
@@ -17,6 +18,10 @@ static const struct {
 	{ "run", lr_cli_run, "watch an inbox: the daemon with its worker pool" },
 	{ "status", lr_cli_status, "counts by status, queue depth, throughput, quarantined photos" },
 	{ "profiles", lr_cli_profiles, "list marketplace profiles and stage parameters" },
+	{ "serve", lr_cli_serve, "serve the review page and the catalog API on their own" },
+	{ "review", lr_cli_review, "review photos: list, show, approve, reject, reprocess" },
+	{ "token", lr_cli_token, "create an API token for a curator, a catalog tool or an admin" },
+	{ "export", lr_cli_export, "write accepted photos as a folder for a marketplace upload" },
 };
 
 static void

@@ -1242,3 +1242,368 @@ lr_store_lock_exclusive(LrStore *store, GError **error)
 	/* Held until the process exits, however it exits: the kernel drops the lock. */
 	return 0;
 }
+
+/* ---- the review page, the catalog API and export (issue 7) ---- */
+
+/* See store.h. */
+gint64
+lr_store_add_token(LrStore *store, const char *name, const char *role, const char *sha256,
+		   GError **error)
+{
+	g_autofree char *now = now_utc();
+	gint64 id = 0;
+
+	if (!name || !role || !sha256)
+		return invalid(error, "a token needs a name, a role and a hash"), 0;
+	g_mutex_lock(&store->lock);
+	{
+		g_autoptr(sqlite3_stmt) stmt = prepare(
+		    store,
+		    "INSERT INTO tokens (name, role, sha256, created_at) VALUES (?1, ?2, ?3, ?4)",
+		    error);
+		if (stmt &&
+		    (bind_text(stmt, 1, name) | bind_text(stmt, 2, role) | bind_text(stmt, 3, sha256) |
+		     bind_text(stmt, 4, now)) == SQLITE_OK &&
+		    step(store, stmt, "adding a token", error) == SQLITE_DONE)
+			id = sqlite3_last_insert_rowid(store->db);
+	}
+	g_mutex_unlock(&store->lock);
+	return id;
+}
+
+/* See store.h. */
+int
+lr_store_find_token(LrStore *store, const char *sha256, char **role, char **name, GError **error)
+{
+	int found = -1;
+
+	*role = *name = NULL;
+	g_mutex_lock(&store->lock);
+	{
+		g_autoptr(sqlite3_stmt) stmt = prepare(
+		    store, "SELECT role, name FROM tokens WHERE sha256 = ?1 AND revoked_at IS NULL",
+		    error);
+		int rc = stmt && bind_text(stmt, 1, sha256) == SQLITE_OK
+				 ? step(store, stmt, "looking up a token", error)
+				 : -1;
+		if (rc == SQLITE_ROW) {
+			*role = column_dup(stmt, 0);
+			*name = column_dup(stmt, 1);
+			found = 1;
+		} else if (rc == SQLITE_DONE)
+			found = 0;
+	}
+	g_mutex_unlock(&store->lock);
+	return found;
+}
+
+/* Under the lock, in a transaction: image ID's status into *OLD (caller frees), checked to be one
+ * a curator may change. Returns 0 or -1 with ERROR set. */
+static int
+reviewable_status(LrStore *store, gint64 id, char **old, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(store, "SELECT status FROM images WHERE id = ?1", error);
+	int rc = stmt && sqlite3_bind_int64(stmt, 1, id) == SQLITE_OK
+			 ? step(store, stmt, "reading the status", error)
+			 : -1;
+
+	if (rc < 0)
+		return -1;
+	if (rc == SQLITE_DONE) {
+		g_set_error(error, LR_STORE_ERROR, LR_STORE_ERROR_NOT_FOUND, "store: no image #%lld",
+			    (long long)id);
+		return -1;
+	}
+	*old = column_dup(stmt, 0);
+	if (g_strcmp0(*old, "needs_review") && g_strcmp0(*old, "accepted") &&
+	    g_strcmp0(*old, "rejected")) {
+		g_set_error(error, LR_STORE_ERROR, LR_STORE_ERROR_CONFLICT,
+			    "store: image #%lld is %s: only photos that were processed can be "
+			    "reviewed",
+			    (long long)id, *old);
+		return -1;
+	}
+	return 0;
+}
+
+/* Logs KIND by ACTOR on image ID with DETAIL_JSON (an object, may be NULL) merged with {from, to}
+ * (to read back from the row). */
+static int
+log_transition(LrStore *store, gint64 id, const char *actor, const char *kind, const char *old,
+	       const char *detail_json, const char *now, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = prepare(
+	    store,
+	    "INSERT INTO events (image_id, at, actor, kind, detail_json)"
+	    " SELECT id, ?2, ?3, ?4, json_patch(coalesce(?6, '{}'), json_object('from', ?5, 'to',"
+	    " status, 'profile', profile, 'note', review_note)) FROM images WHERE id = ?1",
+	    error);
+
+	if (!stmt)
+		return -1;
+	if ((sqlite3_bind_int64(stmt, 1, id) | bind_text(stmt, 2, now) | bind_text(stmt, 3, actor) |
+	     bind_text(stmt, 4, kind) | bind_text(stmt, 5, old) | bind_text(stmt, 6, detail_json)) !=
+	    SQLITE_OK) {
+		set_db_error(error, store->db, SQLITE_ERROR, "binding the event");
+		return -1;
+	}
+	return step(store, stmt, "logging the decision", error) < 0 ? -1 : 0;
+}
+
+/* See store.h. */
+int
+lr_store_review(LrStore *store, gint64 id, const char *status, const char *note, const char *actor,
+		const char *kind, GError **error)
+{
+	g_autofree char *now = now_utc();
+	g_autofree char *old = NULL;
+	int ret = -1;
+
+	if (g_strcmp0(status, "accepted") && g_strcmp0(status, "rejected"))
+		return invalid(error, "a curator accepts or rejects");
+	if (!actor || !kind)
+		return invalid(error, "a decision needs an actor and a kind");
+	g_mutex_lock(&store->lock);
+	if (exec(store, "BEGIN IMMEDIATE", TRUE, "starting a transaction", error) < 0)
+		goto out;
+	if (reviewable_status(store, id, &old, error) == 0) {
+		g_autoptr(sqlite3_stmt) stmt = prepare(
+		    store,
+		    "UPDATE images SET status = ?2, review_note = ?3, updated_at = ?4 WHERE id = ?1",
+		    error);
+		if (stmt &&
+		    (sqlite3_bind_int64(stmt, 1, id) | bind_text(stmt, 2, status) |
+		     bind_text(stmt, 3, note) | bind_text(stmt, 4, now)) == SQLITE_OK &&
+		    step(store, stmt, "recording the decision", error) == SQLITE_DONE &&
+		    log_transition(store, id, actor, kind, old, NULL, now, error) == 0 &&
+		    exec(store, "COMMIT", TRUE, "committing the decision", error) == 0)
+			ret = 0;
+	}
+	if (ret < 0)
+		rollback(store);
+out:
+	g_mutex_unlock(&store->lock);
+	return ret;
+}
+
+/* See store.h. */
+int
+lr_store_replace_outcome(LrStore *store, gint64 id, const LrImageRow *im,
+			 const LrRenditionRow *renditions, int n, const char *actor,
+			 const char *detail_json, GError **error)
+{
+	g_autofree char *now = now_utc();
+	g_autofree char *old = NULL;
+	int ret = -1;
+
+	if (!im || !im->profile || !im->pipeline_version || !im->status || !actor)
+		return invalid(error, "a new outcome needs a profile, a pipeline version, a status "
+				      "and an actor");
+	if (n < 0 || (n > 0 && !renditions))
+		return invalid(error, "bad rendition list");
+	g_mutex_lock(&store->lock);
+	if (exec(store, "BEGIN IMMEDIATE", TRUE, "starting a transaction", error) < 0)
+		goto out;
+	if (reviewable_status(store, id, &old, error) == 0) {
+		g_autoptr(sqlite3_stmt) update = prepare(
+		    store,
+		    "UPDATE images SET profile = ?2, pipeline_version = ?3, status = ?4, score = ?5,"
+		    " reasons_json = ?6, scores_json = ?7, review_note = NULL, updated_at = ?8"
+		    " WHERE id = ?1",
+		    error);
+		g_autoptr(sqlite3_stmt) drop =
+		    prepare(store, "DELETE FROM renditions WHERE image_id = ?1", error);
+		if (update && drop &&
+		    (sqlite3_bind_int64(update, 1, id) | bind_text(update, 2, im->profile) |
+		     bind_text(update, 3, im->pipeline_version) | bind_text(update, 4, im->status) |
+		     sqlite3_bind_double(update, 5, im->score) |
+		     bind_text(update, 6, im->reasons_json) | bind_text(update, 7, im->scores_json) |
+		     bind_text(update, 8, now) | sqlite3_bind_int64(drop, 1, id)) == SQLITE_OK &&
+		    step(store, update, "recording the new outcome", error) == SQLITE_DONE &&
+		    step(store, drop, "replacing the renditions", error) == SQLITE_DONE &&
+		    insert_renditions(store, id, renditions, n, error) == 0 &&
+		    log_transition(store, id, actor, "reprocessed", old, detail_json, now, error) == 0 &&
+		    exec(store, "COMMIT", TRUE, "committing the new outcome", error) == 0)
+			ret = 0;
+	}
+	if (ret < 0)
+		rollback(store);
+out:
+	g_mutex_unlock(&store->lock);
+	return ret;
+}
+
+/* The JSON object of one asset, from images aliased i; ?9 says whether to add its events. */
+#define ASSET_JSON                                                                                 \
+	"json_object('id', i.id, 'cursor', CAST(i.seq AS TEXT), 'status', i.status,"             \
+	" 'sha256', i.sha256, 'original_name', i.original_name, 'artisan', i.artisan,"            \
+	" 'sku', i.sku, 'title', i.title, 'profile', i.profile,"                                  \
+	" 'pipeline_version', i.pipeline_version, 'score', i.score,"                              \
+	" 'scores', json(coalesce(i.scores_json, '{}')),"                                         \
+	" 'reasons', json(coalesce(i.reasons_json, '[]')), 'review_note', i.review_note,"         \
+	" 'duplicate_of', i.duplicate_of,"                                                        \
+	" 'source', json_object('format', i.source_format, 'width', i.source_width,"              \
+	"  'height', i.source_height, 'bytes', i.original_bytes),"                                \
+	" 'exif', (SELECT json_object('capture_time', x.capture_time, 'make', x.make,"            \
+	"  'model', x.model, 'has_gps', json(CASE x.has_gps WHEN 1 THEN 'true' ELSE 'false' END),"\
+	"  'orientation', x.orientation) FROM exif x WHERE x.image_id = i.id),"                   \
+	" 'renditions', (SELECT json_group_array(json_object('name', r.name, 'format', r.format," \
+	"  'width', r.width, 'height', r.height, 'bytes', r.bytes, 'sha256', r.sha256,"           \
+	"  'url', '/api/v1/renditions/' || r.sha256)) FROM (SELECT * FROM renditions"             \
+	"  WHERE image_id = i.id ORDER BY width DESC, format, id) r),"                            \
+	" 'events', CASE WHEN ?9 THEN (SELECT json_group_array(json_object('at', e.at,"            \
+	"  'actor', e.actor, 'kind', e.kind, 'detail', json(e.detail_json))) FROM (SELECT * FROM" \
+	"  events WHERE image_id = i.id ORDER BY id) e) END,"                                     \
+	" 'created_at', i.created_at, 'updated_at', i.updated_at)"
+
+/* See store.h. */
+char *
+lr_store_asset_json(LrStore *store, gint64 id, gboolean with_events, GError **error)
+{
+	char *json = NULL;
+
+	g_mutex_lock(&store->lock);
+	{
+		g_autoptr(sqlite3_stmt) stmt =
+		    prepare(store, "SELECT " ASSET_JSON " FROM images i WHERE i.id = ?1", error);
+		int rc = stmt && (sqlite3_bind_int64(stmt, 1, id) |
+				  sqlite3_bind_int(stmt, 9, with_events)) == SQLITE_OK
+				 ? step(store, stmt, "reading an asset", error)
+				 : -1;
+		if (rc == SQLITE_ROW)
+			json = column_dup(stmt, 0);
+		else if (rc == SQLITE_DONE)
+			g_set_error(error, LR_STORE_ERROR, LR_STORE_ERROR_NOT_FOUND,
+				    "store: no image #%lld", (long long)id);
+	}
+	g_mutex_unlock(&store->lock);
+	return json;
+}
+
+/* See store.h. */
+char *
+lr_store_feed_json(LrStore *store, const LrFeedQuery *q, GError **error)
+{
+	GString *out = NULL;
+	gint64 last = q->after, newest = 0;
+	int n = 0, limit = CLAMP(q->limit, 1, 1000);
+	gboolean more = FALSE;
+
+	g_mutex_lock(&store->lock);
+	/* One read transaction: the page and the newest change come from the same snapshot, so a
+	 * change committed in between is after the cursor returned, never under it. */
+	if (exec(store, "BEGIN", FALSE, "starting a read", error) < 0)
+		goto out;
+	{
+		g_autoptr(sqlite3_stmt) stmt = prepare(
+		    store,
+		    q->oldest_first
+			? "SELECT i.seq, " ASSET_JSON " FROM images i WHERE i.seq > ?1"
+			  " AND (?2 IS NULL OR i.status = ?2) AND (?3 IS NULL OR i.artisan = ?3)"
+			  " AND (?4 IS NULL OR i.sku = ?4) AND (?5 IS NULL OR i.profile = ?5)"
+			  " ORDER BY i.created_at, i.id LIMIT ?6"
+			: "SELECT i.seq, " ASSET_JSON " FROM images i WHERE i.seq > ?1"
+			  " AND (?2 IS NULL OR i.status = ?2) AND (?3 IS NULL OR i.artisan = ?3)"
+			  " AND (?4 IS NULL OR i.sku = ?4) AND (?5 IS NULL OR i.profile = ?5)"
+			  " ORDER BY i.seq LIMIT ?6",
+		    error);
+		g_autoptr(sqlite3_stmt) max =
+		    prepare(store, "SELECT coalesce(max(seq), 0) FROM images", error);
+		int rc = stmt && max &&
+				 (sqlite3_bind_int64(stmt, 1, q->after) | bind_text(stmt, 2, q->status) |
+				  bind_text(stmt, 3, q->artisan) | bind_text(stmt, 4, q->sku) |
+				  bind_text(stmt, 5, q->profile) |
+				  sqlite3_bind_int(stmt, 6, limit + 1) |
+				  sqlite3_bind_int(stmt, 9, 0)) == SQLITE_OK
+			     ? SQLITE_ROW
+			     : -1;
+		out = g_string_new("{\"items\":[");
+		while (rc == SQLITE_ROW) {
+			rc = step(store, stmt, "reading the feed", error);
+			if (rc != SQLITE_ROW)
+				break;
+			if (n == limit) {
+				more = TRUE;
+				break;
+			}
+			if (n++)
+				g_string_append_c(out, ',');
+			g_string_append(out, (const char *)sqlite3_column_text(stmt, 1));
+			last = MAX(last, sqlite3_column_int64(stmt, 0));
+		}
+		if (rc >= 0 && step(store, max, "reading the newest change", error) == SQLITE_ROW)
+			newest = sqlite3_column_int64(max, 0);
+		else
+			rc = -1;
+		if (rc < 0)
+			g_string_free(g_steal_pointer(&out), TRUE);
+	}
+	exec(store, "COMMIT", FALSE, "ending a read", NULL);
+	if (out) {
+		/* The review queue's order is not the change order: its cursor is not resumable. */
+		if (!more && !q->oldest_first)
+			last = MAX(last, newest);
+		g_string_append_printf(out, "],\"next_cursor\":\"%" G_GINT64_FORMAT "\",\"has_more\":%s}",
+				       last, more ? "true" : "false");
+	}
+out:
+	g_mutex_unlock(&store->lock);
+	return out ? g_string_free(out, FALSE) : NULL;
+}
+
+/* See store.h. */
+int
+lr_store_find_rendition(LrStore *store, const char *sha256, char **path, char **format,
+			GError **error)
+{
+	int found = -1;
+
+	*path = *format = NULL;
+	g_mutex_lock(&store->lock);
+	{
+		g_autoptr(sqlite3_stmt) stmt = prepare(
+		    store, "SELECT path, format FROM renditions WHERE sha256 = ?1 LIMIT 1", error);
+		int rc = stmt && bind_text(stmt, 1, sha256) == SQLITE_OK
+				 ? step(store, stmt, "looking up a rendition", error)
+				 : -1;
+		if (rc == SQLITE_ROW) {
+			*path = column_dup(stmt, 0);
+			*format = column_dup(stmt, 1);
+			found = 1;
+		} else if (rc == SQLITE_DONE)
+			found = 0;
+	}
+	g_mutex_unlock(&store->lock);
+	return found;
+}
+
+/* See store.h. */
+int
+lr_store_review_files(LrStore *store, gint64 id, char **original_path, char **original_sha256,
+		      char **result_sha256, GError **error)
+{
+	int found = -1;
+
+	*original_path = *original_sha256 = *result_sha256 = NULL;
+	g_mutex_lock(&store->lock);
+	{
+		g_autoptr(sqlite3_stmt) stmt = prepare(
+		    store,
+		    "SELECT original_path, sha256, coalesce((SELECT r.sha256 FROM renditions r"
+		    " WHERE r.image_id = i.id AND r.format = 'jpeg' ORDER BY r.width DESC LIMIT 1),"
+		    " '') FROM images i WHERE id = ?1",
+		    error);
+		int rc = stmt && sqlite3_bind_int64(stmt, 1, id) == SQLITE_OK
+				 ? step(store, stmt, "looking up the review files", error)
+				 : -1;
+		if (rc == SQLITE_ROW) {
+			*original_path = column_dup(stmt, 0);
+			*original_sha256 = column_dup(stmt, 1);
+			*result_sha256 = column_dup(stmt, 2);
+			found = 1;
+		} else if (rc == SQLITE_DONE)
+			found = 0;
+	}
+	g_mutex_unlock(&store->lock);
+	return found;
+}

@@ -28,6 +28,8 @@ typedef enum {
 	LR_STORE_ERROR_CONSTRAINT, /* a row broke the schema (bad status, unknown duplicate_of, ...) */
 	LR_STORE_ERROR_TOO_NEW,    /* the database was written by a newer listready */
 	LR_STORE_ERROR_FAULT,      /* injected by lr_store_inject_fault() */
+	LR_STORE_ERROR_NOT_FOUND,  /* no such image (or token, or rendition) */
+	LR_STORE_ERROR_CONFLICT,   /* the image is not in a status that allows the change */
 } LrStoreError;
 
 /* One processed (or quarantined, or duplicate) photo. Strings may be NULL unless said otherwise. */
@@ -187,5 +189,68 @@ int lr_store_sweep_temporaries(LrStore *store);
 /* Test hook for fault injection: make the Nth following write step (file write or SQL statement that
  * changes the database) fail, counting from 1; 0 turns injection off. */
 void lr_store_inject_fault(LrStore *store, int nth);
+
+/* ---- the review page, the catalog API and export (issue 7) ---- */
+
+/* Keeps an API token: its SHA256 (hex of the token's SHA-256; the token itself is never stored), a
+ * ROLE ("curator", "catalog" or "admin") and a NAME for the audit trail. Returns the token id, or 0
+ * with ERROR set (LR_STORE_ERROR_CONSTRAINT for an unknown role). */
+gint64 lr_store_add_token(LrStore *store, const char *name, const char *role, const char *sha256,
+			  GError **error);
+
+/* Looks up the token whose SHA-256 is SHA256. Returns 1 with *ROLE and *NAME set (caller frees),
+ * 0 when there is no such token (or it was revoked), -1 with ERROR set. */
+int lr_store_find_token(LrStore *store, const char *sha256, char **role, char **name,
+			GError **error);
+
+/* A curator's decision on image ID: sets its status to STATUS ("accepted" or "rejected") and its
+ * review note to NOTE (may be NULL), and logs an event of KIND by ACTOR with detail {from, to, note}
+ * in one transaction. Only needs_review, accepted and rejected images can be decided (quarantined
+ * and duplicate ones have no renditions). Returns 0, or -1 with ERROR set: LR_STORE_ERROR_NOT_FOUND,
+ * LR_STORE_ERROR_CONFLICT for another status. */
+int lr_store_review(LrStore *store, gint64 id, const char *status, const char *note,
+		    const char *actor, const char *kind, GError **error);
+
+/* Replaces the outcome of image ID with a new run's: IMAGE's profile, pipeline_version, status,
+ * score, reasons_json and scores_json (its other fields are ignored: the photo and its history stay),
+ * its N_RENDITIONS RENDITIONS instead of the old ones (whose files stay: they are content-addressed
+ * and may be shared), and an event "reprocessed" by ACTOR whose detail is DETAIL_JSON (an object)
+ * plus {from, to}; all in one transaction, which also clears the review note. Same statuses and
+ * errors as lr_store_review(). */
+int lr_store_replace_outcome(LrStore *store, gint64 id, const LrImageRow *image,
+			     const LrRenditionRow *renditions, int n_renditions, const char *actor,
+			     const char *detail_json, GError **error);
+
+/* One asset as a JSON object (caller frees): id, cursor, status, names, profile, score, scores,
+ * reasons, review_note, source, exif, renditions (each with a content-addressed url under
+ * /api/v1/renditions/) and times; with WITH_EVENTS also its event log, oldest first. NULL with
+ * ERROR set (LR_STORE_ERROR_NOT_FOUND when there is no image ID). */
+char *lr_store_asset_json(LrStore *store, gint64 id, gboolean with_events, GError **error);
+
+/* What a page of the change feed selects. NULL strings do not filter. */
+typedef struct {
+	const char *status, *artisan, *sku, *profile;
+	gint64 after;  /* the cursor: only changes after it */
+	int limit;     /* 1..1000 */
+	gboolean oldest_first; /* order by creation instead of by change (the review queue) */
+} LrFeedQuery;
+
+/* A page of the change feed as a JSON object (caller frees): {"items": [assets...],
+ * "next_cursor": "N", "has_more": bool}. Items are in change order; an asset changed after it was
+ * read appears again after the cursor, with its new state. next_cursor is the last item's cursor,
+ * or, when the page is not full, the newest change of all, so an idle poller does not rescan what
+ * the filters skip. Read in one snapshot. NULL with ERROR set. */
+char *lr_store_feed_json(LrStore *store, const LrFeedQuery *query, GError **error);
+
+/* The store-relative path and the format of the rendition whose bytes have SHA256 (caller frees
+ * both). Returns 1, 0 when no rendition has these bytes, -1 with ERROR set. */
+int lr_store_find_rendition(LrStore *store, const char *sha256, char **path, char **format,
+			    GError **error);
+
+/* For the review page: image ID's kept original (store-relative path, caller frees), its sha256
+ * and the sha256 of its largest JPEG rendition ("" when none; caller frees both). Returns 1, 0 when there
+ * is no image ID, -1 with ERROR set. */
+int lr_store_review_files(LrStore *store, gint64 id, char **original_path, char **original_sha256,
+			  char **result_sha256, GError **error);
 
 #endif

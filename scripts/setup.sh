@@ -7,6 +7,13 @@ LR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LR_BUILD=${LR_BUILD:-$LR_ROOT/build}
 LR_PACKAGES=(build-essential cmake pkg-config libvips-dev libexif-dev libsqlite3-dev
 	     libjpeg62-turbo-dev libwebp-dev libglib2.0-dev libjson-glib-dev)
+LR_PACKAGES+=(libsoup-3.0-dev) # the HTTP server
+# The test command (LR_WITH_TESTS=1) also needs Debian's Chromium for the review page's end-to-end
+# test, and Node (from apt only when there is none: a NodeSource node brings its own npm).
+if [ -n "${LR_WITH_TESTS:-}" ]; then
+	LR_PACKAGES+=(chromium)
+	command -v node >/dev/null 2>&1 || LR_PACKAGES+=(nodejs npm)
+fi
 
 lr_install_packages() {
 	local missing=()
@@ -34,4 +41,10 @@ lr_build() {
 }
 
 lr_install_packages
+# playwright-core for tests/e2e/web, from its lock file; it never downloads a browser (the test uses
+# /usr/bin/chromium). Only when missing, so that every later run just checks a folder.
+if [ -n "${LR_WITH_TESTS:-}" ] &&
+	[ ! -d "$LR_ROOT/tests/e2e/web/node_modules/playwright-core" ]; then
+	(cd "$LR_ROOT/tests/e2e/web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+fi
 lr_build
