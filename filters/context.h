@@ -21,15 +21,22 @@ typedef struct {
 	double sharpness;          /* 0 (blurred) .. 1 (sharp), on the product at a fixed analysis scale */
 	double brightness;         /* mean luma of the whole photo, 0..1 */
 	double highlight;          /* 99th percentile of luma, 0..1: how bright the brightest part is */
-	double clipped_highlights; /* share of product pixels clipped white */
+	double clipped_highlights; /* share of product pixels with a channel clipped */
 	double clipped_shadows;    /* share of product pixels crushed black */
 	double noise;              /* estimated noise sigma in 8-bit levels (flat regions) */
 	double contrast;           /* standard deviation of luma on the product, 0..1 */
-	double colour_cast;        /* chroma of the background's mean colour, in Lab units */
+	double colour_cast;        /* chroma (Lab) of a light background's mean colour; 0 on a dark or
+				    * coloured one, where a cast cannot be told from the scene */
 	double product_pixels;     /* longest side of the product box in source pixels */
 	double fill;               /* product box area as a share of the frame */
 	double edge_contact;       /* share of the product box's perimeter lying on the frame edge */
 	double mask_confidence;    /* the segmentation's confidence, 0..1 */
+	double motion;             /* spread of the directional re-blur ratios (largest - smallest), 0..1:
+				    * high when the blur runs one way (a shake), low for defocus */
+	double product_brightness; /* mean luma of the product, 0..1 */
+	double blockiness;         /* JPEG 8x8 block-boundary step excess of the source, relative */
+	double background_chroma;  /* chroma (Lab) of the background's mean colour */
+	double background_lightness; /* L* of the background's mean colour */
 } LrMetrics;
 
 /* One encoded rendition, held in memory until the store writes it. */
@@ -56,6 +63,22 @@ typedef struct {
 	double raw;       /* the measured value */
 	double threshold; /* the raw value at which the profile flags it */
 } LrScore;
+
+/* What normalize did to the light: the white-balance estimate and the gains it applied (or why it left
+ * the photo alone), and the exposure gain. Gains are in linear light, per channel R, G, B. */
+typedef struct {
+	double illuminant[3];   /* estimated colour of the light, linear RGB, G = 1 */
+	double cast_mired;      /* estimated colour temperature of the light, in mireds (1e6 / kelvin) */
+	double cast_shift;      /* its distance from daylight (D65, 154 mired), in mireds; > 0 = warm */
+	double cast_angle;      /* degrees between the cast and the daylight-tungsten line */
+	double neutral_share;   /* share of the photo that looks neutral under the estimated light */
+	double cast_disagreement; /* log-chromaticity distance to the brightest 3%'s colour (-1: none) */
+	gboolean wb_applied;
+	const char *wb_note;    /* why it was or was not applied: "small", "colourful", ... */
+	double wb_gain[3];      /* white-balance gains applied (1 when not) */
+	double exposure_gain;   /* exposure gain applied (1 when not) */
+	const char *exposure_note;
+} LrLight;
 
 #define LR_MAX_TIMINGS 16
 
@@ -102,6 +125,9 @@ typedef struct _LrContext {
 	/* failure */
 	const char *error_code; /* a quarantine reason code, or "internal" */
 	char *error;            /* a message a curator understands */
+
+	/* normalize: the light correction, for the report */
+	LrLight light;
 } LrContext;
 
 /* Creates the context for the photo at PATH processed with PROFILE (borrowed, must outlive it). */

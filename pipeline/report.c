@@ -1,7 +1,9 @@
 /* report.c: building the JSON report with json-glib (see report.h). */
 #include "pipeline/report.h"
+#include "filters/decide.h"
 
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 static void
 add_reason(JsonBuilder *b, const char *code, const char *specific, const char *lang)
@@ -100,10 +102,64 @@ member_double(JsonBuilder *b, const char *name, double value)
 	json_builder_add_double_value(b, round(value * 10000) / 10000);
 }
 
+/* The decision in words, for explain: which metrics crossed which thresholds, or, for an accepted
+ * photo, which one came nearest to its line. Caller frees. */
+static char *
+decision_text(const LrContext *ctx)
+{
+	GString *why = g_string_new(NULL);
+	if (!ctx->status)
+		return g_string_free(why, FALSE);
+	if (ctx->reasons->len) {
+		g_string_append_printf(why, "%s: ", ctx->status);
+		for (guint r = 0; r < ctx->reasons->len; r++) {
+			const LrReason *reason = &g_array_index(ctx->reasons, LrReason, r);
+			const char *metric = "composite";
+			gboolean below = reason->value < reason->threshold;
+			for (guint i = 0; i < ctx->scores->len; i++) {
+				const LrScore *s = &g_array_index(ctx->scores, LrScore, i);
+				if (s->raw == reason->value && s->threshold == reason->threshold)
+					metric = s->name;
+			}
+			g_string_append_printf(why, "%s%s %.4g is %s the profile's %s %.4g", r ? "; " : "",
+					       metric, reason->value, below ? "below" : "above",
+					       below ? "minimum" : "maximum", reason->threshold);
+			g_string_append_printf(why, " (%s)", reason->code);
+			if (!strcmp(reason->code, "blur"))
+				g_string_append(why, ctx->metrics.motion >
+							     lr_decide_threshold(ctx, "max_motion")
+							     ? ", blurred more one way than the other: "
+							       "likely a shake"
+							     : ", blurred alike every way: likely defocus");
+			if (!strcmp(reason->code, "background_uncertain"))
+				g_string_append(why, ", so framing and size were not judged");
+		}
+		g_string_append(why, ". Any reason sends a photo to review whatever the composite.");
+	} else {
+		const LrScore *nearest = NULL;
+		for (guint i = 0; i < ctx->scores->len; i++) {
+			const LrScore *s = &g_array_index(ctx->scores, LrScore, i);
+			if (!nearest || s->score < nearest->score)
+				nearest = s;
+		}
+		g_string_append_printf(why, "accepted: every metric is on the good side of its "
+					    "threshold and the composite %.3f is above %.3g",
+				       ctx->score, lr_decide_threshold(ctx, "min_composite"));
+		if (nearest)
+			g_string_append_printf(why, "; nearest to its line: %s %.4g (threshold %.4g, "
+						    "sub-score %.2f)",
+					       nearest->name, nearest->raw, nearest->threshold,
+					       nearest->score);
+		g_string_append(why, ".");
+	}
+	return g_string_free(why, FALSE);
+}
+
 static void
 build_detail(JsonBuilder *b, const LrOutcome *out)
 {
 	const LrContext *ctx = out->ctx;
+	const LrMetrics *m = &ctx->metrics;
 
 	json_builder_set_member_name(b, "metrics");
 	json_builder_begin_object(b);
@@ -118,6 +174,25 @@ build_detail(JsonBuilder *b, const LrOutcome *out)
 	}
 	json_builder_end_object(b);
 
+	if (ctx->scores->len) {
+		g_autofree char *why = decision_text(ctx);
+		member_string(b, "decision", why);
+		/* Raw measurements that are not judged on their own (or qualify another). */
+		json_builder_set_member_name(b, "measurements");
+		json_builder_begin_object(b);
+		member_double(b, "motion", m->motion);
+		/* Measured, not judged: on generated photos it does not yet separate heavy
+		 * recompression from blur and dark noise well enough to reject on. */
+		member_double(b, "jpeg_blockiness", m->blockiness);
+		member_double(b, "brightness", m->brightness);
+		member_double(b, "product_brightness", m->product_brightness);
+		member_double(b, "clipped_shadows", m->clipped_shadows);
+		member_double(b, "contrast", m->contrast);
+		member_double(b, "background_chroma", m->background_chroma);
+		member_double(b, "background_lightness", m->background_lightness);
+		json_builder_end_object(b);
+	}
+
 	if (ctx->mask) {
 		json_builder_set_member_name(b, "product_box");
 		json_builder_begin_object(b);
@@ -128,6 +203,42 @@ build_detail(JsonBuilder *b, const LrOutcome *out)
 		json_builder_end_object(b);
 		json_builder_set_member_name(b, "background_replaced");
 		json_builder_add_boolean_value(b, ctx->background_replaced);
+	}
+
+	if (ctx->normalized) {
+		/* What normalize did to the light, with the estimate behind it: a curator can see why a
+		 * photo's colours moved, or why they did not. */
+		const LrLight *l = &ctx->light;
+		json_builder_set_member_name(b, "normalize");
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "white_balance");
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "applied");
+		json_builder_add_boolean_value(b, l->wb_applied);
+		member_string(b, "note", l->wb_note);
+		json_builder_set_member_name(b, "illuminant");
+		json_builder_begin_array(b);
+		for (int c = 0; c < 3; c++)
+			json_builder_add_double_value(b, round(l->illuminant[c] * 10000) / 10000);
+		json_builder_end_array(b);
+		member_double(b, "cast_kelvin", l->cast_mired > 0 ? round(1e6 / l->cast_mired) : 0);
+		member_double(b, "cast_shift_mired", l->cast_shift);
+		member_double(b, "cast_angle", l->cast_angle);
+		member_double(b, "neutral_share", l->neutral_share);
+		member_double(b, "disagreement", l->cast_disagreement);
+		json_builder_set_member_name(b, "gains");
+		json_builder_begin_array(b);
+		for (int c = 0; c < 3; c++)
+			json_builder_add_double_value(b, l->wb_gain[c]);
+		json_builder_end_array(b);
+		json_builder_end_object(b);
+		json_builder_set_member_name(b, "exposure");
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "gain");
+		json_builder_add_double_value(b, l->exposure_gain);
+		member_string(b, "note", l->exposure_note);
+		json_builder_end_object(b);
+		json_builder_end_object(b);
 	}
 
 	json_builder_set_member_name(b, "exif");
