@@ -7,7 +7,7 @@
  *             measure sees the product at the same scale whatever the camera's resolution and
  *             however much of the frame the product fills; the blur is measured along four
  *             directions, so that a shake (blur one way) is told from defocus (blur every way).
- * Only the JPEG blockiness is measured at full size, on the source's own 8x8 grid.
+ * The JPEG blockiness is measured by the loader, at full size on the source's own 8x8 grid.
  * The segmentation's small mask is carried back to full size with a guided filter, which gives the
  * product box in source pixels and the soft edge compose needs.
  */
@@ -235,7 +235,7 @@ analyse(LrContext *ctx)
 	g_free(alpha);
 
 	VipsImage *mask;
-	if (lr_segment_upsample(in, ctx->mask_small, &mask))
+	if (lr_segment_upsample_with(in, ctx->analysis, ctx->mask_small, &mask))
 		return lr_context_fail(ctx, "internal", "The mask could not be refined.");
 	ctx->mask = lr_context_own(ctx, vips_image_copy_memory(mask));
 	g_object_unref(mask);
@@ -255,18 +255,7 @@ analyse(LrContext *ctx)
 	m->noise = lr_metric_noise(VIPS_IMAGE_ADDR(luma, 0, 0), luma->Xsize, luma->Ysize);
 	g_object_unref(luma);
 
-	/* Blockiness on the decoded JPEG as stored, on its own 8x8 grid, before normalize's gains can
-	 * lift the blocks of a dark photo into view or any resampling blur them away. */
-	m->blockiness = 0;
-	if (!g_strcmp0(ctx->format, "jpeg") && ctx->image &&
-	    ctx->image->BandFmt == VIPS_FORMAT_UCHAR && ctx->image->Bands == 3) {
-		VipsImage *src = vips_image_copy_memory(ctx->image);
-		if (!src)
-			return lr_context_fail(ctx, "internal", "The photo could not be measured.");
-		m->blockiness = lr_metric_blockiness(VIPS_IMAGE_ADDR(src, 0, 0), src->Xsize,
-						     src->Ysize, VIPS_IMAGE_SIZEOF_LINE(src));
-		g_object_unref(src);
-	}
+	/* Blockiness is measured by the loader, on the decoded JPEG as stored. */
 
 	if (measure_sharpness(ctx))
 		return lr_context_fail(ctx, "internal", "The sharpness could not be measured.");

@@ -92,7 +92,8 @@ typedef struct _LrContext {
 	int source_width, source_height; /* as stored, before orientation */
 	char *icc;              /* description of the embedded ICC profile, NULL if none */
 	int orientation;        /* EXIF orientation found (1..8; invalid values count as 1) */
-	VipsImage *image;       /* decoded image, as stored */
+	VipsImage *image;       /* decoded image, as stored; owned by the context (not its scope) and
+				   released by normalize once the upright copy exists */
 
 	/* normalize */
 	VipsImage *normalized;  /* upright, sRGB, uchar, 3 bands, full size, in memory */

@@ -414,6 +414,8 @@ normalize(LrContext *ctx)
 	strip_fields(t[5]);
 	t[5]->Type = VIPS_INTERPRETATION_sRGB;
 	ctx->normalized = t[5];
+	/* The upright copy is all the later stages need: free the decoded source now. */
+	g_clear_object(&ctx->image);
 	return 0;
 }
 

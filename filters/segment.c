@@ -1278,6 +1278,14 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 				}
 		}
 	double sx = (double)mw / W, sy = (double)mh / H;
+	/* Full-size columns [xs[i], xs[i + 1]) fall in small column i: settled stretches of a row are
+	 * then filled whole, and only the band is computed pixel by pixel. */
+	int *xs = g_new(int, mw + 1);
+	for (int i = 0, x = 0; i <= mw; i++) {
+		while (x < W && CLAMP((int)((x + 0.5) * sx), 0, mw - 1) < i)
+			x++;
+		xs[i] = i == mw ? W : x;
+	}
 	for (int y = 0; y < H; y++) {
 		guchar *row = VIPS_IMAGE_ADDR(out, 0, y);
 		const guchar *g = VIPS_IMAGE_ADDR(guide, 0, y);
@@ -1285,34 +1293,43 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 		int j0 = (int)fy, j1 = MIN(j0 + 1, mh - 1);
 		float wy = (float)(fy - j0);
 		int jn = CLAMP((int)((y + 0.5) * sy), 0, mh - 1);
-		for (int x = 0; x < W; x++) {
-			int in = CLAMP((int)((x + 0.5) * sx), 0, mw - 1);
-			size_t k = (size_t)jn * mw + in;
+		for (int i = 0; i < mw; i++) {
+			size_t k = (size_t)jn * mw + i;
 			if (!mixed[k]) {
-				row[x] = mask[k] >= 128 ? 255 : 0;
+				memset(row + xs[i], mask[k] >= 128 ? 255 : 0, xs[i + 1] - xs[i]);
 				continue;
 			}
-			double fx = CLAMP((x + 0.5) * sx - 0.5, 0, mw - 1);
-			int i0 = (int)fx, i1 = MIN(i0 + 1, mw - 1);
-			float wx = (float)(fx - i0);
-			size_t k00 = (size_t)j0 * mw + i0, k01 = (size_t)j0 * mw + i1;
-			size_t k10 = (size_t)j1 * mw + i0, k11 = (size_t)j1 * mw + i1;
-			float q = 0;
-			for (int c = 0; c < 4; c++) {
-				const float *p = coef + c * n;
-				float v = (1 - wy) * ((1 - wx) * p[k00] + wx * p[k01]) +
-					  wy * ((1 - wx) * p[k10] + wx * p[k11]);
-				q += c < 3 ? v * g[3 * x + c] / 255.0f : v;
+			for (int x = xs[i]; x < xs[i + 1]; x++) {
+				double fx = CLAMP((x + 0.5) * sx - 0.5, 0, mw - 1);
+				int i0 = (int)fx, i1 = MIN(i0 + 1, mw - 1);
+				float wx = (float)(fx - i0);
+				size_t k00 = (size_t)j0 * mw + i0, k01 = (size_t)j0 * mw + i1;
+				size_t k10 = (size_t)j1 * mw + i0, k11 = (size_t)j1 * mw + i1;
+				float q = 0;
+				for (int c = 0; c < 4; c++) {
+					const float *p = coef + c * n;
+					float v = (1 - wy) * ((1 - wx) * p[k00] + wx * p[k01]) +
+						  wy * ((1 - wx) * p[k10] + wx * p[k11]);
+					q += c < 3 ? v * g[3 * x + c] / 255.0f : v;
+				}
+				q = (q - 0.1f) / 0.8f;
+				row[x] = q >= 1.0f ? 255 : q <= 0.0f ? 0 : (guchar)(255.0f * q + 0.5f);
 			}
-			q = (q - 0.1f) / 0.8f;
-			row[x] = q >= 1.0f ? 255 : q <= 0.0f ? 0 : (guchar)(255.0f * q + 0.5f);
 		}
 	}
+	g_free(xs);
 	g_free(mixed);
 }
 
 int
 lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out)
+{
+	return lr_segment_upsample_with(guide, NULL, alpha_small, out);
+}
+
+int
+lr_segment_upsample_with(VipsImage *guide, VipsImage *guide_small, VipsImage *alpha_small,
+			 VipsImage **out)
 {
 	/* Window radius at the mask's size: a few pixels, as far as the analysis mask can be off.
 	 * eps in (0..1)^2 per channel: colour edges weaker than about 0.05 are smoothed over. */
@@ -1327,11 +1344,18 @@ lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out)
 		vips_error("lr_segment_upsample", "guide must be 8-bit RGB and the mask 8-bit, 1 band");
 		return -1;
 	}
-	/* The guide at exactly the mask's size (vips_resize may round a row or column away). */
-	int err = vips_resize(guide, &t[0], (double)mw / guide->Xsize, "vscale",
-			      (double)mh / guide->Ysize, "kernel", VIPS_KERNEL_LINEAR, NULL) ||
-		  vips_embed(t[0], &t[1], 0, 0, mw, mh, "extend", VIPS_EXTEND_COPY, NULL) ||
-		  !(small = vips_image_copy_memory(t[1])) ||
+	/* The guide at exactly the mask's size (vips_resize may round a row or column away),
+	 * unless the caller has it already. */
+	int err = 0;
+	if (guide_small && guide_small->Xsize == mw && guide_small->Ysize == mh &&
+	    guide_small->Bands == 3 && guide_small->BandFmt == VIPS_FORMAT_UCHAR)
+		err = !(small = vips_image_copy_memory(guide_small));
+	else
+		err = vips_resize(guide, &t[0], (double)mw / guide->Xsize, "vscale",
+				  (double)mh / guide->Ysize, "kernel", VIPS_KERNEL_LINEAR, NULL) ||
+		      vips_embed(t[0], &t[1], 0, 0, mw, mh, "extend", VIPS_EXTEND_COPY, NULL) ||
+		      !(small = vips_image_copy_memory(t[1]));
+	err = err ||
 		  !(mask = vips_image_copy_memory(alpha_small)) ||
 		  !(full = vips_image_copy_memory(guide));
 	VIPS_UNREF(t[0]);

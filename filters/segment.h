@@ -24,4 +24,9 @@ int lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, 
  * a soft anti-aliased edge. *OUT is a new reference owned by the caller. Returns 0 or -1 (vips error). */
 int lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out);
 
+/* The same, with GUIDE_SMALL: GUIDE already reduced to ALPHA_SMALL's size (the image the mask was
+ * computed on), which saves reducing it again. NULL, or another size, falls back to reducing. */
+int lr_segment_upsample_with(VipsImage *guide, VipsImage *guide_small, VipsImage *alpha_small,
+			     VipsImage **out);
+
 #endif

@@ -37,6 +37,7 @@ lr_context_free(LrContext *ctx)
 	g_ptr_array_unref(ctx->renditions);
 	g_array_unref(ctx->reasons);
 	g_array_unref(ctx->scores);
+	g_clear_object(&ctx->image); /* when normalize did not run */
 	g_object_unref(ctx->scope);
 	g_free(ctx->path);
 	g_free(ctx->format);

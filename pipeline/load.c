@@ -1,5 +1,6 @@
 /* load.c: type sniffing, limits and decoding (see load.h). */
 #include "pipeline/load.h"
+#include "filters/metrics.h"
 #include "pipeline/exif.h"
 #include "pipeline/profile.h"
 
@@ -271,6 +272,15 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 	if (!strcmp(format, "png"))
 		png_text_exif(decoded);
 	ctx->orientation = vips_image_get_orientation(decoded);
-	ctx->image = lr_context_own(ctx, decoded);
+	/* Not in the context's scope: normalize releases it as soon as the upright copy exists, so
+	 * that a photo is never held twice at full size for the rest of its trip. */
+	ctx->image = decoded;
+	/* Blockiness on the decoded JPEG as stored, on its own 8x8 grid, before normalize's gains can
+	 * lift the blocks of a dark photo into view or any resampling blur them away. */
+	if (!strcmp(ctx->format, "jpeg") && decoded->BandFmt == VIPS_FORMAT_UCHAR &&
+	    decoded->Bands == 3)
+		ctx->metrics.blockiness = lr_metric_blockiness(
+		    VIPS_IMAGE_ADDR(decoded, 0, 0), decoded->Xsize, decoded->Ysize,
+		    VIPS_IMAGE_SIZEOF_LINE(decoded));
 	return 0;
 }
