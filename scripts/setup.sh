@@ -45,6 +45,10 @@ lr_install_packages
 # /usr/bin/chromium). Only when missing, so that every later run just checks a folder.
 if [ -n "${LR_WITH_TESTS:-}" ] &&
 	[ ! -d "$LR_ROOT/tests/e2e/web/node_modules/playwright-core" ]; then
-	(cd "$LR_ROOT/tests/e2e/web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+	(cd "$LR_ROOT/tests/e2e/web" &&
+		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) || {
+		echo "setup: npm ci in tests/e2e/web failed (is the npm registry reachable?)" >&2
+		exit 1
+	}
 fi
 lr_build
