@@ -434,8 +434,10 @@ static const LrParam params[] = {
 	  0, 90, 25 },
 	{ "wb_max_disagree", "how far (log-chromaticity) the brightest 3% may differ from the estimate",
 	  0, 2, 0.15 },
+	/* 0.3: a product photographed under a bulb shows its support (a sheet, a wall) over much of the
+	 * frame; a real photo of a golden field passed 0.2 with 21% and was wrongly "corrected". */
 	{ "wb_min_neutral", "share of the photo that must look neutral under the estimated light", 0, 1,
-	  0.2 },
+	  0.3 },
 	{ "exposure_target", "sRGB level (0..1) the brightest 1% (brightest channel) is lifted towards", 0.5,
 	  1, 0.82 },
 	{ "exposure_max_gain", "largest exposure gain in linear light (1 = off)", 1, 4, 1.4 },

@@ -200,6 +200,18 @@ test_decode_time_limit(void)
 	g_object_unref(u8);
 }
 
+/* A correctly balanced real photo whose subject is warm (a man in a golden field) is not "corrected":
+ * a golden scene is not a tungsten cast. */
+static void
+test_warm_subject_left_alone(void)
+{
+	g_autofree char *path = lr_test_realworld("formats/libvips/sample.jpg");
+	LrContext *ctx = lr_test_run(path, "normalize", FALSE);
+	g_test_message("white balance: %s", ctx->light.wb_note);
+	g_assert_false(ctx->light.wb_applied);
+	lr_context_free(ctx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -211,5 +223,6 @@ main(int argc, char **argv)
 	g_test_add_func("/normalize/png-text-orientation", test_png_text_orientation);
 	g_test_add_func("/normalize/error-messages", test_error_messages);
 	g_test_add_func("/normalize/decode-time-limit", test_decode_time_limit);
+	g_test_add_func("/normalize/warm-subject-left-alone", test_warm_subject_left_alone);
 	return g_test_run();
 }
