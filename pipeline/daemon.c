@@ -245,10 +245,13 @@ take(Daemon *d, const char *relative)
 	}
 	lr_sidecar_clear(&sidecar);
 	if (!id) {
-		g_printerr("listready: cannot take %s yet: %s\n", relative,
-			   error ? error->message : "unknown error");
+		/* A writer's temporary file renamed away under us is simply gone. */
+		gboolean gone = lstat(path, &st) != 0;
+		if (!gone)
+			g_printerr("listready: cannot take %s yet: %s\n", relative,
+				   error ? error->message : "unknown error");
 		g_clear_error(&error);
-		return -1;
+		return gone ? 0 : -1;
 	}
 	/* The database says the photo is safe: now it may leave the inbox. */
 	if (g_unlink(path) && errno != ENOENT)
