@@ -14,11 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LR_DEFAULT_STORE "listready-store"
-
-/* Parses ARGV with ENTRIES; on error prints it with the help and returns FALSE. */
-static gboolean
-parse(const char *usage, const char *summary, GOptionEntry *entries, int *argc, char ***argv)
+/* See cli.h. */
+gboolean
+lr_cli_parse(const char *usage, const char *summary, GOptionEntry *entries, int *argc, char ***argv)
 {
 	g_autoptr(GOptionContext) context = g_option_context_new(usage);
 	g_autoptr(GError) error = NULL;
@@ -29,6 +27,17 @@ parse(const char *usage, const char *summary, GOptionEntry *entries, int *argc, 
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* See cli.h. */
+LrStore *
+lr_cli_open_store(const char *dir)
+{
+	g_autoptr(GError) error = NULL;
+	LrStore *store = lr_store_open(dir ? dir : LR_DEFAULT_STORE, &error);
+	if (!store)
+		fprintf(stderr, "listready: %s\n", error->message);
+	return store;
 }
 
 static LrProfile *
@@ -64,7 +73,7 @@ lr_cli_process(int argc, char **argv)
 		  "Output: json (one object per photo per line, the default) or table", "FORMAT" },
 		{ NULL },
 	};
-	if (!parse("FILE... - run photos through the pipeline into the store",
+	if (!lr_cli_parse("FILE... - run photos through the pipeline into the store",
 		   "Prints one JSON object per photo: file, id, status, reasons, scores, renditions,\n"
 		   "orientation, source. Exit status 0 when every photo reached a definite outcome\n"
 		   "(accepted, needs_review, quarantined, duplicate).",
@@ -83,9 +92,8 @@ lr_cli_process(int argc, char **argv)
 	if (!profile)
 		return 2;
 	g_autoptr(GError) error = NULL;
-	LrStore *store = lr_store_open(store_dir ? store_dir : LR_DEFAULT_STORE, &error);
+	LrStore *store = lr_cli_open_store(store_dir);
 	if (!store) {
-		fprintf(stderr, "listready: %s\n", error->message);
 		lr_profile_free(profile);
 		return 1;
 	}
@@ -130,7 +138,7 @@ lr_cli_explain(int argc, char **argv)
 		  "Write normalized.png, mask.png and final.png into DIR", "DIR" },
 		{ NULL },
 	};
-	if (!parse("FILE - analyse one photo without a store",
+	if (!lr_cli_parse("FILE - analyse one photo without a store",
 		   "Prints the JSON report of `process` plus each metric with its threshold and\n"
 		   "sub-score, the product box, the EXIF summary and per-stage timings. Nothing is\n"
 		   "stored.",
@@ -165,7 +173,7 @@ int
 lr_cli_profiles(int argc, char **argv)
 {
 	GOptionEntry entries[] = { { NULL } };
-	if (!parse("- list the marketplace profiles and every stage parameter",
+	if (!lr_cli_parse("- list the marketplace profiles and every stage parameter",
 		   "Profiles set stage parameters in groups named after the stage.", entries, &argc,
 		   &argv))
 		return 2;
@@ -216,7 +224,7 @@ lr_cli_run(int argc, char **argv)
 		  "ADDR" },
 		{ NULL },
 	};
-	if (!parse("- watch an inbox and process every photo that arrives",
+	if (!lr_cli_parse("- watch an inbox and process every photo that arrives",
 		   "Each photo is copied into the store and queued in one transaction before it\n"
 		   "leaves the inbox; hidden files and names ending in .part, .tmp, ~ (and .json\n"
 		   "sidecars) are left alone. One line per photo: time, status, milliseconds, file,\n"
@@ -255,18 +263,16 @@ lr_cli_status(int argc, char **argv)
 		  NULL },
 		{ NULL },
 	};
-	if (!parse("- what the store holds and what is waiting",
+	if (!lr_cli_parse("- what the store holds and what is waiting",
 		   "Counts by status, queue depth, photos recorded in the last minute and the\n"
 		   "oldest photo still waiting.",
 		   entries, &argc, &argv))
 		return 2;
 	g_autoptr(GError) error = NULL;
-	LrStore *store = lr_store_open(store_dir ? store_dir : LR_DEFAULT_STORE, &error);
+	LrStore *store = lr_cli_open_store(store_dir);
 	g_free(store_dir);
-	if (!store) {
-		fprintf(stderr, "listready: %s\n", error->message);
+	if (!store)
 		return 1;
-	}
 	LrStoreStatus st;
 	int status = 0;
 	if (lr_store_status(store, &st, &error)) {

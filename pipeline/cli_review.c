@@ -5,6 +5,7 @@
  * event log ("curator:NAME", from --as or the login name).
  */
 #include "pipeline/cli_review.h"
+#include "pipeline/cli.h"
 #include "pipeline/export.h"
 #include "pipeline/http.h"
 #include "pipeline/review.h"
@@ -14,32 +15,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-#define LR_DEFAULT_STORE "listready-store"
-
-static gboolean
-parse(const char *usage, const char *summary, GOptionEntry *entries, int *argc, char ***argv)
-{
-	g_autoptr(GOptionContext) context = g_option_context_new(usage);
-	g_autoptr(GError) error = NULL;
-	g_option_context_set_summary(context, summary);
-	g_option_context_add_main_entries(context, entries, NULL);
-	if (!g_option_context_parse(context, argc, argv, &error)) {
-		fprintf(stderr, "listready: %s\n", error->message);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static LrStore *
-open_store(const char *dir)
-{
-	g_autoptr(GError) error = NULL;
-	LrStore *store = lr_store_open(dir ? dir : LR_DEFAULT_STORE, &error);
-	if (!store)
-		fprintf(stderr, "listready: %s\n", error->message);
-	return store;
-}
 
 static gboolean
 on_stop(gpointer loop)
@@ -60,7 +35,7 @@ lr_cli_serve(int argc, char **argv)
 		  "ADDR" },
 		{ NULL },
 	};
-	if (!parse("- serve the review page and the catalog API without watching an inbox",
+	if (!lr_cli_parse("- serve the review page and the catalog API without watching an inbox",
 		   "Prints \"listening on URL\" once it listens. SIGINT or SIGTERM stops it.", entries,
 		   &argc, &argv))
 		return 2;
@@ -68,7 +43,7 @@ lr_cli_serve(int argc, char **argv)
 		fprintf(stderr, "listready serve: unexpected argument \"%s\"\n", argv[1]);
 		return 2;
 	}
-	LrStore *store = open_store(store_dir);
+	LrStore *store = lr_cli_open_store(store_dir);
 	if (!store)
 		return 1;
 	g_autoptr(GError) error = NULL;
@@ -175,7 +150,7 @@ lr_cli_review(int argc, char **argv)
 		  "reprocess: rotate 90, 180 or 270 degrees clockwise (after the crop)", "DEG" },
 		{ NULL },
 	};
-	if (!parse("list|show ID|approve ID|reject ID --reason TEXT|reprocess ID [OVERRIDES]"
+	if (!lr_cli_parse("list|show ID|approve ID|reject ID --reason TEXT|reprocess ID [OVERRIDES]"
 		   " - review photos",
 		   "list: the photos that need a person, oldest first.\n"
 		   "show: one photo with its scores, renditions and history, as JSON.\n"
@@ -202,7 +177,7 @@ lr_cli_review(int argc, char **argv)
 		fprintf(stderr, "listready review reject: --reason TEXT is required\n");
 		return 2;
 	}
-	LrStore *store = open_store(store_dir);
+	LrStore *store = lr_cli_open_store(store_dir);
 	if (!store)
 		return 1;
 	g_autoptr(GError) error = NULL;
@@ -240,7 +215,7 @@ lr_cli_token(int argc, char **argv)
 		  "Who holds it, for the event log (default: the role)", "NAME" },
 		{ NULL },
 	};
-	if (!parse("create --role ROLE [--name NAME] - create an API token",
+	if (!lr_cli_parse("create --role ROLE [--name NAME] - create an API token",
 		   "Prints the new token on stdout. It is shown this once: the store keeps only\n"
 		   "its SHA-256. Use it as `Authorization: Bearer TOKEN` or on the review page.",
 		   entries, &argc, &argv))
@@ -250,7 +225,7 @@ lr_cli_token(int argc, char **argv)
 		fprintf(stderr, "listready token: give create --role curator|catalog|admin\n");
 		return 2;
 	}
-	LrStore *store = open_store(store_dir);
+	LrStore *store = lr_cli_open_store(store_dir);
 	if (!store)
 		return 1;
 	g_autoptr(GError) error = NULL;
@@ -284,7 +259,7 @@ lr_cli_export(int argc, char **argv)
 		  "Manifest format: csv (default) or json", "FORMAT" },
 		{ NULL },
 	};
-	if (!parse("- write accepted photos as a folder for a marketplace bulk upload",
+	if (!lr_cli_parse("- write accepted photos as a folder for a marketplace bulk upload",
 		   "Writes OUT/PRODUCT/PRODUCT_POSITION_RENDITION.EXT for every rendition of every\n"
 		   "accepted photo and OUT/manifest.csv (or .json) with their checksums. Prints the\n"
 		   "cursor to pass as --after next time.",
@@ -301,7 +276,7 @@ lr_cli_export(int argc, char **argv)
 		return 2;
 	}
 	options.json = format && !strcmp(format, "json");
-	LrStore *store = open_store(store_dir);
+	LrStore *store = lr_cli_open_store(store_dir);
 	if (!store)
 		return 1;
 	g_autoptr(GError) error = NULL;
