@@ -113,6 +113,18 @@ respond_gerror(Request *r, const GError *error)
 	respond_error(r, error_status(error), error->message);
 }
 
+/* Sends JSON with 200, or, when JSON is NULL, the failure in ERROR (consumed). */
+static void
+respond_result(Request *r, const char *json, GError *error)
+{
+	if (!json) {
+		respond_gerror(r, error);
+		g_error_free(error);
+		return;
+	}
+	respond_json(r, SOUP_STATUS_OK, json);
+}
+
 /* Whether If-None-Match names ETAG (a quoted hash): then the client's copy is current. */
 static gboolean
 etag_matches(const char *header, const char *etag)
@@ -430,12 +442,7 @@ feed(Request *r)
 		return;
 	}
 	g_autofree char *json = lr_store_feed_json(r->http->store, &q, &error);
-	if (!json) {
-		respond_gerror(r, error);
-		g_error_free(error);
-		return;
-	}
-	respond_json(r, SOUP_STATUS_OK, json);
+	respond_result(r, json, error);
 }
 
 static void
@@ -446,12 +453,7 @@ asset_common(Request *r, gboolean with_events)
 	if (!id)
 		return;
 	g_autofree char *json = lr_store_asset_json(r->http->store, id, with_events, &error);
-	if (!json) {
-		respond_gerror(r, error);
-		g_error_free(error);
-		return;
-	}
-	respond_json(r, SOUP_STATUS_OK, json);
+	respond_result(r, json, error);
 }
 
 static void
@@ -497,12 +499,7 @@ review_queue(Request *r)
 	LrFeedQuery q = { .status = "needs_review", .oldest_first = TRUE, .limit = 500 };
 	GError *error = NULL;
 	g_autofree char *json = lr_store_feed_json(r->http->store, &q, &error);
-	if (!json) {
-		respond_gerror(r, error);
-		g_error_free(error);
-		return;
-	}
-	respond_json(r, SOUP_STATUS_OK, json);
+	respond_result(r, json, error);
 }
 
 static void
@@ -699,12 +696,7 @@ artisan_json(Request *r)
 {
 	GError *error = NULL;
 	g_autofree char *json = lr_review_feedback_json(r->http->store, r->wild[0], &error);
-	if (!json) {
-		respond_gerror(r, error);
-		g_error_free(error);
-		return;
-	}
-	respond_json(r, SOUP_STATUS_OK, json);
+	respond_result(r, json, error);
 }
 
 static void
