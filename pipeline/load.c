@@ -22,6 +22,9 @@ lr_load_init(void)
 {
 	/* Loaders libvips marks untrusted (ImageMagick, ...) parse far more than photos. */
 	vips_block_untrusted_set(TRUE);
+	/* Every photo is new, so the operation cache never hits; it would only keep references to
+	 * finished photos (and their full-size buffers) alive. */
+	vips_cache_set_max(0);
 }
 
 static const char *
