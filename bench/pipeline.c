@@ -241,9 +241,13 @@ bench_size(const char *listready, const char *root, double megapixels, int count
 
 	stage_medians(files, profile, b);
 
-	/* The full pipeline through the worker pool. */
-	g_autofree char *store = g_strdup_printf("%s/store-%.0fmp", root, megapixels);
-	g_autofree char *inbox = g_strdup_printf("%s/inbox-%.0fmp", root, megapixels);
+	/* The full pipeline through the worker pool, on a store of its own: a store that has seen
+	 * these photos would find them all duplicates. */
+	g_autofree char *run_dir = g_strdup_printf("%s/run-XXXXXX", root);
+	if (!g_mkdtemp(run_dir))
+		g_error("cannot make a folder in %s", root);
+	g_autofree char *store = g_strdup_printf("%s/store-%.0fmp", run_dir, megapixels);
+	g_autofree char *inbox = g_strdup_printf("%s/inbox-%.0fmp", run_dir, megapixels);
 	g_autofree char *w = g_strdup_printf("%d", workers);
 	g_mkdir_with_parents(inbox, 0755);
 	copy_into(inbox, files);
@@ -260,14 +264,14 @@ bench_size(const char *listready, const char *root, double megapixels, int count
 	json_builder_set_member_name(b, "pipeline_peak_rss_mib");
 	json_builder_add_double_value(b, round(rss));
 
-	double lat = latency(listready, root, files, workers, MIN(count, 7));
+	double lat = latency(listready, run_dir, files, workers, MIN(count, 7));
 	printf("  median latency, landing in the inbox -> recorded: %.2f s\n", lat);
 	json_builder_set_member_name(b, "median_latency_s");
 	json_builder_add_double_value(b, round(lat * 100) / 100);
 
 	if (baselines) {
 		/* vipsthumbnail to 1000 px, one process for the batch. */
-		g_autofree char *thumbs = g_strdup_printf("%s/thumbs-%.0fmp", root, megapixels);
+		g_autofree char *thumbs = g_strdup_printf("%s/thumbs-%.0fmp", run_dir, megapixels);
 		g_mkdir_with_parents(thumbs, 0755);
 		g_autofree char *pattern = g_strdup_printf("%s/%%s.jpg", thumbs);
 		GPtrArray *args = g_ptr_array_new();
