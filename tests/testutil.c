@@ -164,3 +164,12 @@ lr_test_sql_int(void *db, const char *sql)
 	sqlite3_finalize(st);
 	return v;
 }
+
+gboolean
+lr_test_has_reason(const LrContext *ctx, const char *code)
+{
+	for (guint i = 0; i < ctx->reasons->len; i++)
+		if (!g_strcmp0(g_array_index(ctx->reasons, LrReason, i).code, code))
+			return TRUE;
+	return FALSE;
+}

@@ -32,6 +32,9 @@ char *lr_test_realworld(const char *relative);
 /* The single integer SQL returns from DB (a sqlite3 *); a failure is a test failure. */
 gint64 lr_test_sql_int(void *db, const char *sql);
 
+/* Whether CTX's decision includes the reason CODE. */
+gboolean lr_test_has_reason(const LrContext *ctx, const char *code);
+
 /* A fresh temporary folder, removed at exit (caller frees the name). */
 char *lr_test_tmpdir(void);
 

@@ -37,9 +37,7 @@ test_sharpness_ranks_blur(void)
 		LrContext *ctx = analyse_scene(&spec);
 		s[i] = ctx->metrics.sharpness;
 		g_test_message("blur sigma %.0f: sharpness %.3f", sigmas[i], s[i]);
-		gboolean flagged = FALSE;
-		for (guint r = 0; r < ctx->reasons->len; r++)
-			flagged |= !g_strcmp0(g_array_index(ctx->reasons, LrReason, r).code, "blur");
+		gboolean flagged = lr_test_has_reason(ctx, "blur");
 		/* Sigma 2 here is 1.6 px at the 1024 px product view, finer than the mildest blur
 		 * of the labelled set (3 px) the threshold is fitted on: either call is fine. */
 		if (sigmas[i] == 0 || sigmas[i] >= 5)
@@ -174,10 +172,7 @@ test_underexposure(void)
 		lr_synth_spec_default(&spec, 2400, 1800);
 		spec.exposure = dark ? 0.15 : 1.0;
 		LrContext *ctx = analyse_scene(&spec);
-		gboolean flagged = FALSE;
-		for (guint r = 0; r < ctx->reasons->len; r++)
-			flagged |= !g_strcmp0(g_array_index(ctx->reasons, LrReason, r).code,
-					      "underexposed");
+		gboolean flagged = lr_test_has_reason(ctx, "underexposed");
 		g_test_message("exposure %.2f: highlight %.3f", spec.exposure,
 			       ctx->metrics.highlight);
 		g_assert_cmpint(flagged, ==, dark);

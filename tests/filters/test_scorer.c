@@ -78,15 +78,6 @@ decide_at(int width, int height, double blur_at_view)
 	return ctx;
 }
 
-static gboolean
-has_reason(const LrContext *ctx, const char *code)
-{
-	for (guint r = 0; r < ctx->reasons->len; r++)
-		if (!strcmp(g_array_index(ctx->reasons, LrReason, r).code, code))
-			return TRUE;
-	return FALSE;
-}
-
 /* The same scene sharp at 12, 8 and 3 MP, and defocused by the same visible amount (4 px at a 1024 px
  * view of the product): one decision per scene. (12 MP is the expensive one: one scene each.) */
 static void
@@ -101,8 +92,8 @@ test_resolution_stable(void)
 			g_test_message("blur %.0f at %dx%d: sharpness %.3f (threshold %.3f), %s%s",
 				       blurs[b], sizes[i][0], sizes[i][1], ctx->metrics.sharpness,
 				       lr_decide_threshold(ctx, "min_sharpness"), ctx->status,
-				       has_reason(ctx, "blur") ? " blur" : "");
-			g_assert_cmpint(has_reason(ctx, "blur"), ==, blurs[b] > 0);
+				       lr_test_has_reason(ctx, "blur") ? " blur" : "");
+			g_assert_cmpint(lr_test_has_reason(ctx, "blur"), ==, blurs[b] > 0);
 			if (!first)
 				first = ctx->status;
 			g_assert_cmpstr(ctx->status, ==, first);

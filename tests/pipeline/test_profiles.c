@@ -56,15 +56,6 @@ decide_with(const LrMetrics *metrics, const LrProfile *profile)
 	return ctx;
 }
 
-static gboolean
-has_reason(const LrContext *ctx, const char *code)
-{
-	for (guint r = 0; r < ctx->reasons->len; r++)
-		if (!strcmp(g_array_index(ctx->reasons, LrReason, r).code, code))
-			return TRUE;
-	return FALSE;
-}
-
 static void
 test_threshold_changes_decision(void)
 {
@@ -84,7 +75,7 @@ test_threshold_changes_decision(void)
 	LrContext *by_etsy = decide_with(&measured->metrics, etsy);
 	g_assert_cmpstr(by_default->status, ==, "accepted");
 	g_assert_cmpstr(by_etsy->status, ==, "needs_review");
-	g_assert_true(has_reason(by_etsy, "low_resolution"));
+	g_assert_true(lr_test_has_reason(by_etsy, "low_resolution"));
 	lr_context_free(by_default);
 	lr_context_free(by_etsy);
 	lr_context_free(measured);
