@@ -1271,30 +1271,43 @@ lr_store_add_token(LrStore *store, const char *name, const char *role, const cha
 	return id;
 }
 
-/* See store.h. */
-int
-lr_store_find_token(LrStore *store, const char *sha256, char **role, char **name, GError **error)
+/* Looks up one row with SQL, its ?1 bound to KEY_TEXT (or KEY_ID when KEY_TEXT is NULL), and copies
+ * its first N columns into the strings *OUT[0..N-1] (caller frees; NULL when there is no row).
+ * Returns 1 for a row, 0 for none, -1 with ERROR set. */
+static int
+lookup_row(LrStore *store, const char *sql, const char *key_text, gint64 key_id, const char *what,
+	   char **out[], int n, GError **error)
 {
 	int found = -1;
 
-	*role = *name = NULL;
+	for (int i = 0; i < n; i++)
+		*out[i] = NULL;
 	g_mutex_lock(&store->lock);
 	{
-		g_autoptr(sqlite3_stmt) stmt = prepare(
-		    store, "SELECT role, name FROM tokens WHERE sha256 = ?1 AND revoked_at IS NULL",
-		    error);
-		int rc = stmt && bind_text(stmt, 1, sha256) == SQLITE_OK
-				 ? step(store, stmt, "looking up a token", error)
-				 : -1;
+		g_autoptr(sqlite3_stmt) stmt = prepare(store, sql, error);
+		int bound = !stmt ? SQLITE_ERROR
+			    : key_text ? bind_text(stmt, 1, key_text)
+				       : sqlite3_bind_int64(stmt, 1, key_id);
+		int rc = bound == SQLITE_OK ? step(store, stmt, what, error) : -1;
 		if (rc == SQLITE_ROW) {
-			*role = column_dup(stmt, 0);
-			*name = column_dup(stmt, 1);
+			for (int i = 0; i < n; i++)
+				*out[i] = column_dup(stmt, i);
 			found = 1;
 		} else if (rc == SQLITE_DONE)
 			found = 0;
 	}
 	g_mutex_unlock(&store->lock);
 	return found;
+}
+
+/* See store.h. */
+int
+lr_store_find_token(LrStore *store, const char *sha256, char **role, char **name, GError **error)
+{
+	char **out[] = { role, name };
+	return lookup_row(store,
+			  "SELECT role, name FROM tokens WHERE sha256 = ?1 AND revoked_at IS NULL",
+			  sha256, 0, "looking up a token", out, 2, error);
 }
 
 /* Under the lock, in a transaction: image ID's status into *OLD (caller frees), checked to be one
@@ -1556,25 +1569,9 @@ int
 lr_store_find_rendition(LrStore *store, const char *sha256, char **path, char **format,
 			GError **error)
 {
-	int found = -1;
-
-	*path = *format = NULL;
-	g_mutex_lock(&store->lock);
-	{
-		g_autoptr(sqlite3_stmt) stmt = prepare(
-		    store, "SELECT path, format FROM renditions WHERE sha256 = ?1 LIMIT 1", error);
-		int rc = stmt && bind_text(stmt, 1, sha256) == SQLITE_OK
-				 ? step(store, stmt, "looking up a rendition", error)
-				 : -1;
-		if (rc == SQLITE_ROW) {
-			*path = column_dup(stmt, 0);
-			*format = column_dup(stmt, 1);
-			found = 1;
-		} else if (rc == SQLITE_DONE)
-			found = 0;
-	}
-	g_mutex_unlock(&store->lock);
-	return found;
+	char **out[] = { path, format };
+	return lookup_row(store, "SELECT path, format FROM renditions WHERE sha256 = ?1 LIMIT 1",
+			  sha256, 0, "looking up a rendition", out, 2, error);
 }
 
 /* See store.h. */
@@ -1582,28 +1579,10 @@ int
 lr_store_review_files(LrStore *store, gint64 id, char **original_path, char **original_sha256,
 		      char **result_sha256, GError **error)
 {
-	int found = -1;
-
-	*original_path = *original_sha256 = *result_sha256 = NULL;
-	g_mutex_lock(&store->lock);
-	{
-		g_autoptr(sqlite3_stmt) stmt = prepare(
-		    store,
-		    "SELECT original_path, sha256, coalesce((SELECT r.sha256 FROM renditions r"
-		    " WHERE r.image_id = i.id AND r.format = 'jpeg' ORDER BY r.width DESC LIMIT 1),"
-		    " '') FROM images i WHERE id = ?1",
-		    error);
-		int rc = stmt && sqlite3_bind_int64(stmt, 1, id) == SQLITE_OK
-				 ? step(store, stmt, "looking up the review files", error)
-				 : -1;
-		if (rc == SQLITE_ROW) {
-			*original_path = column_dup(stmt, 0);
-			*original_sha256 = column_dup(stmt, 1);
-			*result_sha256 = column_dup(stmt, 2);
-			found = 1;
-		} else if (rc == SQLITE_DONE)
-			found = 0;
-	}
-	g_mutex_unlock(&store->lock);
-	return found;
+	char **out[] = { original_path, original_sha256, result_sha256 };
+	return lookup_row(store,
+			  "SELECT original_path, sha256, coalesce((SELECT r.sha256 FROM renditions r"
+			  " WHERE r.image_id = i.id AND r.format = 'jpeg' ORDER BY r.width DESC"
+			  " LIMIT 1), '') FROM images i WHERE id = ?1",
+			  NULL, id, "looking up the review files", out, 3, error);
 }
