@@ -1260,7 +1260,7 @@ guided_coefficients(const guchar *rgb, const guchar *mask, int w, int h, int r, 
  * 12 MP photo. */
 static void
 apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const float *coef,
-		   int reach, VipsImage *out)
+		   int reach, double x0, double y0, double sx, double sy, VipsImage *out)
 {
 	int W = guide->Xsize, H = guide->Ysize;
 	size_t n = (size_t)mw * mh;
@@ -1277,22 +1277,21 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 					}
 				}
 		}
-	double sx = (double)mw / W, sy = (double)mh / H;
-	/* Full-size columns [xs[i], xs[i + 1]) fall in small column i: settled stretches of a row are
+	/* Guide columns [xs[i], xs[i + 1]) fall in small column i: settled stretches of a row are
 	 * then filled whole, and only the band is computed pixel by pixel. */
 	int *xs = g_new(int, mw + 1);
 	for (int i = 0, x = 0; i <= mw; i++) {
-		while (x < W && CLAMP((int)((x + 0.5) * sx), 0, mw - 1) < i)
+		while (x < W && CLAMP((int)floor((x + 0.5) * sx + x0), 0, mw - 1) < i)
 			x++;
 		xs[i] = i == mw ? W : x;
 	}
 	for (int y = 0; y < H; y++) {
 		guchar *row = VIPS_IMAGE_ADDR(out, 0, y);
 		const guchar *g = VIPS_IMAGE_ADDR(guide, 0, y);
-		double fy = CLAMP((y + 0.5) * sy - 0.5, 0, mh - 1);
+		double fy = CLAMP((y + 0.5) * sy + y0 - 0.5, 0, mh - 1);
 		int j0 = (int)fy, j1 = MIN(j0 + 1, mh - 1);
 		float wy = (float)(fy - j0);
-		int jn = CLAMP((int)((y + 0.5) * sy), 0, mh - 1);
+		int jn = CLAMP((int)floor((y + 0.5) * sy + y0), 0, mh - 1);
 		for (int i = 0; i < mw; i++) {
 			size_t k = (size_t)jn * mw + i;
 			if (!mixed[k]) {
@@ -1300,7 +1299,7 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 				continue;
 			}
 			for (int x = xs[i]; x < xs[i + 1]; x++) {
-				double fx = CLAMP((x + 0.5) * sx - 0.5, 0, mw - 1);
+				double fx = CLAMP((x + 0.5) * sx + x0 - 0.5, 0, mw - 1);
 				int i0 = (int)fx, i1 = MIN(i0 + 1, mw - 1);
 				float wx = (float)(fx - i0);
 				size_t k00 = (size_t)j0 * mw + i0, k01 = (size_t)j0 * mw + i1;
@@ -1331,6 +1330,15 @@ int
 lr_segment_upsample_with(VipsImage *guide, VipsImage *guide_small, VipsImage *alpha_small,
 			 VipsImage **out)
 {
+	return lr_segment_upsample_area(guide, guide_small, alpha_small, 0, 0,
+					(double)alpha_small->Xsize / guide->Xsize,
+					(double)alpha_small->Ysize / guide->Ysize, out);
+}
+
+int
+lr_segment_upsample_area(VipsImage *guide, VipsImage *guide_small, VipsImage *alpha_small,
+			 double x0, double y0, double sx, double sy, VipsImage **out)
+{
 	/* Window radius at the mask's size: a few pixels, as far as the analysis mask can be off.
 	 * eps in (0..1)^2 per channel: colour edges weaker than about 0.05 are smoothed over. */
 	const int r = 2;
@@ -1347,10 +1355,15 @@ lr_segment_upsample_with(VipsImage *guide, VipsImage *guide_small, VipsImage *al
 	/* The guide at exactly the mask's size (vips_resize may round a row or column away),
 	 * unless the caller has it already. */
 	int err = 0;
+	gboolean whole = x0 == 0 && y0 == 0 && fabs(sx * guide->Xsize - mw) < 1e-6 &&
+			 fabs(sy * guide->Ysize - mh) < 1e-6;
 	if (guide_small && guide_small->Xsize == mw && guide_small->Ysize == mh &&
 	    guide_small->Bands == 3 && guide_small->BandFmt == VIPS_FORMAT_UCHAR)
 		err = !(small = vips_image_copy_memory(guide_small));
-	else
+	else if (!whole) {
+		vips_error("lr_segment_upsample", "an area needs the guide at the mask's size");
+		return -1;
+	} else
 		err = vips_resize(guide, &t[0], (double)mw / guide->Xsize, "vscale",
 				  (double)mh / guide->Ysize, "kernel", VIPS_KERNEL_LINEAR, NULL) ||
 		      vips_embed(t[0], &t[1], 0, 0, mw, mh, "extend", VIPS_EXTEND_COPY, NULL) ||
@@ -1371,8 +1384,8 @@ lr_segment_upsample_with(VipsImage *guide, VipsImage *guide_small, VipsImage *al
 			VIPS_UNREF(*out);
 			err = -1;
 		} else
-			apply_coefficients(full, VIPS_IMAGE_ADDR(mask, 0, 0), mw, mh, coef, 2 * r,
-					   *out);
+			apply_coefficients(full, VIPS_IMAGE_ADDR(mask, 0, 0), mw, mh, coef, 2 * r, x0,
+					   y0, sx, sy, *out);
 		g_free(coef);
 	}
 	VIPS_UNREF(small);

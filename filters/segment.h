@@ -29,4 +29,11 @@ int lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **ou
 int lr_segment_upsample_with(VipsImage *guide, VipsImage *guide_small, VipsImage *alpha_small,
 			     VipsImage **out);
 
+/* The same for an area of the photo at any scale: GUIDE's pixel (x, y) covers the point
+ * (X0 + (x + 0.5) * SX, Y0 + (y + 0.5) * SY) of ALPHA_SMALL, in continuous coordinates where small pixel
+ * (i, j) spans [i, i + 1) x [j, j + 1). GUIDE_SMALL (the photo at ALPHA_SMALL's size) is required
+ * unless GUIDE is the whole photo. The result has GUIDE's size. */
+int lr_segment_upsample_area(VipsImage *guide, VipsImage *guide_small, VipsImage *alpha_small,
+			     double x0, double y0, double sx, double sy, VipsImage **out);
+
 #endif
