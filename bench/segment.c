@@ -277,8 +277,9 @@ bench_one(const BenchScene *sc, int width, int height, int reps, const LrProfile
 					y0 = MIN(y0, y), y1 = y;
 				}
 		}
-		ctx->normalized = lr_context_own(ctx, g_object_ref(image));
-		ctx->mask = lr_context_own(ctx, g_object_ref(mask));
+		ctx->image = g_object_ref(image);
+		ctx->width = width;
+		ctx->height = height;
 		ctx->mask_small = lr_context_own(ctx, g_object_ref(small_mask));
 		ctx->analysis = lr_context_own(ctx, g_object_ref(small));
 		ctx->box = x1 < 0 ? (LrRect){ 0, 0, width, height }

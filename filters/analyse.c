@@ -11,9 +11,12 @@
  * The segmentation's small mask is carried back to full size with a guided filter, which gives the
  * product box in source pixels and the soft edge compose needs.
  */
+#include "filters/area.h"
 #include "filters/filter.h"
 #include "filters/metrics.h"
 #include "filters/segment.h"
+#include "pipeline/load.h"
+#include "pipeline/profile.h"
 
 #include <math.h>
 #include <string.h>
@@ -43,31 +46,37 @@ resize_to(VipsImage *in, VipsImage **out, double size, VipsKernel kernel)
 	return vips_resize(in, out, scale, "kernel", kernel, NULL);
 }
 
-/* The product box: the bounding box of MASK >= 128; the whole frame if the mask is empty. */
+/* The product box in upright source pixels: the bounding box of ALPHA >= 128 (the analysis mask, W x H)
+ * with each analysis pixel counted whole; the whole frame if the mask is empty. */
 static LrRect
-mask_box(VipsImage *mask)
+mask_box(LrContext *ctx, const guchar *alpha, int w, int h)
 {
-	int w = mask->Xsize, h = mask->Ysize;
 	int x0 = w, y0 = h, x1 = -1, y1 = -1;
-	for (int y = 0; y < h; y++) {
-		const guchar *row = VIPS_IMAGE_ADDR(mask, 0, y);
-		int first = -1, last = -1;
+	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++)
-			if (row[x] >= 128) {
-				if (first < 0)
-					first = x;
-				last = x;
+			if (alpha[(size_t)y * w + x] >= 128) {
+				x0 = MIN(x0, x);
+				x1 = MAX(x1, x);
+				y0 = MIN(y0, y);
+				y1 = MAX(y1, y);
 			}
-		if (first >= 0) {
-			x0 = MIN(x0, first);
-			x1 = MAX(x1, last);
-			y0 = MIN(y0, y);
-			y1 = y;
-		}
-	}
 	if (x1 < 0)
-		return (LrRect){ 0, 0, w, h };
-	return (LrRect){ x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
+		return (LrRect){ 0, 0, ctx->width, ctx->height };
+	double kx = (double)ctx->width / w, ky = (double)ctx->height / h;
+	int left = (int)floor(x0 * kx), top = (int)floor(y0 * ky);
+	int right = MIN(ctx->width, (int)ceil((x1 + 1) * kx));
+	int bottom = MIN(ctx->height, (int)ceil((y1 + 1) * ky));
+	return (LrRect){ left, top, right - left, bottom - top };
+}
+
+int
+lr_mask_area(LrContext *ctx, VipsImage *image, const LrPlacement *at, VipsImage **out)
+{
+	/* Analysis pixels per source pixel. */
+	double kx = (double)ctx->analysis->Xsize / ctx->width;
+	double ky = (double)ctx->analysis->Ysize / ctx->height;
+	return lr_segment_upsample_area(image, ctx->analysis, ctx->mask_small, at->left * kx,
+					at->top * ky, kx / at->scale_x, ky / at->scale_y, out);
 }
 
 static double
@@ -157,34 +166,25 @@ measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
 static int
 measure_sharpness(LrContext *ctx)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 6);
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 4);
 	LrRect b = ctx->box;
+	LrPlacement at;
 	double size = param(ctx, "sharpness_size");
 	double scale = MIN(1.0, size / MAX(b.width, b.height));
 
-	if (vips_extract_area(ctx->normalized, &t[0], b.left, b.top, b.width, b.height, NULL) ||
-	    vips_resize(t[0], &t[1], scale, "kernel", VIPS_KERNEL_LINEAR, NULL) ||
-	    vips_colourspace(t[1], &t[2], VIPS_INTERPRETATION_B_W, NULL) ||
+	/* The mask at the same scale, cut slightly generously so the product's outline counts: the
+	 * edge between product and background is where blur shows first. */
+	if (lr_normalize_area(ctx, &b, scale, FALSE, &t[0], &at) || lr_mask_area(ctx, t[0], &at, &t[1]) ||
+	    vips_colourspace(t[0], &t[2], VIPS_INTERPRETATION_B_W, NULL) ||
 	    !(t[3] = vips_image_copy_memory(t[2])))
-		return -1;
-	/* The mask at the same scale, slightly generous so the product's outline counts: the edge
-	 * between product and background is where blur shows first. */
-	if (vips_extract_area(ctx->mask, &t[4], b.left, b.top, b.width, b.height, NULL) ||
-	    vips_resize(t[4], &t[5], (double)t[3]->Xsize / b.width, "vscale",
-			(double)t[3]->Ysize / b.height, "kernel", VIPS_KERNEL_LINEAR, NULL))
-		return -1;
-	VipsImage *mask = vips_image_copy_memory(t[5]);
-	if (!mask)
 		return -1;
 	int w = t[3]->Xsize, h = t[3]->Ysize;
 	guchar *m = g_malloc((size_t)w * h);
-	for (int y = 0; y < h; y++)
+	for (int y = 0; y < h; y++) {
+		const guchar *row = VIPS_IMAGE_ADDR(t[1], 0, y);
 		for (int x = 0; x < w; x++)
-			m[(size_t)y * w + x] = *VIPS_IMAGE_ADDR(mask, MIN(x, mask->Xsize - 1),
-								MIN(y, mask->Ysize - 1)) >= 32
-						       ? 255
-						       : 0;
-	g_object_unref(mask);
+			m[(size_t)y * w + x] = row[x] >= 32 ? 255 : 0;
+	}
 	const guchar *luma = VIPS_IMAGE_ADDR(t[3], 0, 0);
 	/* Single-level steps are the 8-bit quantisation of smooth gradients, not detail. */
 	double floor = MAX(1.0, 3 * lr_metric_noise(luma, w, h));
@@ -207,16 +207,16 @@ measure_sharpness(LrContext *ctx)
 static int
 analyse(LrContext *ctx)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 6);
-	VipsImage *in = ctx->normalized;
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 5);
 	LrMetrics *m = &ctx->metrics;
+	double longest = MAX(ctx->width, ctx->height);
 
 	gint64 start = g_get_monotonic_time();
 	/* view: the photo at the largest rendition's size; analysis: the small copy. */
-	if (resize_to(in, &t[0], param(ctx, "view_size"), VIPS_KERNEL_LINEAR) ||
-	    !(t[1] = vips_image_copy_memory(t[0])) ||
-	    resize_to(t[1], &t[2], param(ctx, "analysis_size"), VIPS_KERNEL_LINEAR) ||
-	    !(ctx->analysis = t[3] = vips_image_copy_memory(t[2])))
+	if (lr_normalize_area(ctx, NULL, MIN(1.0, param(ctx, "view_size") / longest), FALSE, &t[0],
+			      NULL) ||
+	    resize_to(t[0], &t[1], param(ctx, "analysis_size"), VIPS_KERNEL_LINEAR) ||
+	    !(ctx->analysis = t[2] = vips_image_copy_memory(t[1])))
 		return lr_context_fail(ctx, "internal", "The photo could not be resampled.");
 
 	lap(ctx, "analyse.resample", &start);
@@ -227,29 +227,20 @@ analyse(LrContext *ctx)
 		g_free(alpha);
 		return lr_context_fail(ctx, "internal", "The product could not be segmented.");
 	}
-	ctx->mask_small = t[4] = vips_image_new_from_memory_copy(alpha, (size_t)w * h, w, h, 1,
+	ctx->mask_small = t[3] = vips_image_new_from_memory_copy(alpha, (size_t)w * h, w, h, 1,
 								 VIPS_FORMAT_UCHAR);
 	lap(ctx, "analyse.segment", &start);
 	measure_light(ctx, ctx->analysis, alpha);
 	m->edge_contact = lr_metric_edge_contact(alpha, w, h);
+	ctx->box = mask_box(ctx, alpha, w, h);
 	g_free(alpha);
-
-	VipsImage *mask;
-	if (lr_segment_upsample_with(in, ctx->analysis, ctx->mask_small, &mask))
-		return lr_context_fail(ctx, "internal", "The mask could not be refined.");
-	ctx->mask = lr_context_own(ctx, vips_image_copy_memory(mask));
-	g_object_unref(mask);
-	if (!ctx->mask)
-		return lr_context_fail(ctx, "internal", "The mask could not be refined.");
-	ctx->box = mask_box(ctx->mask);
-	lap(ctx, "analyse.refine", &start);
 	m->product_pixels = MAX(ctx->box.width, ctx->box.height);
-	m->fill = (double)ctx->box.width * ctx->box.height / ((double)in->Xsize * in->Ysize);
+	m->fill = (double)ctx->box.width * ctx->box.height / ((double)ctx->width * ctx->height);
 
 	/* Noise in the view: luma of the photo at the size people will see it. */
-	if (vips_colourspace(t[1], &t[5], VIPS_INTERPRETATION_B_W, NULL))
+	if (vips_colourspace(t[0], &t[4], VIPS_INTERPRETATION_B_W, NULL))
 		return lr_context_fail(ctx, "internal", "The photo could not be measured.");
-	VipsImage *luma = vips_image_copy_memory(t[5]);
+	VipsImage *luma = vips_image_copy_memory(t[4]);
 	if (!luma)
 		return lr_context_fail(ctx, "internal", "The photo could not be measured.");
 	m->noise = lr_metric_noise(VIPS_IMAGE_ADDR(luma, 0, 0), luma->Xsize, luma->Ysize);
@@ -257,6 +248,14 @@ analyse(LrContext *ctx)
 
 	/* Blockiness is measured by the loader, on the decoded JPEG as stored. */
 
+	/* From here on the product's own pixels are needed, at the blur-measuring scale and (compose)
+	 * at the largest rendition's: a large JPEG decoded small for the view is decoded again at the
+	 * least size that gives both. The frame is never smaller than the product's box, so the box
+	 * bounds the scale the renditions need. */
+	double need = MAX(param(ctx, "sharpness_size"), lr_profile_largest_size(ctx->profile)) /
+		      MAX(ctx->box.width, ctx->box.height);
+	if (lr_load_develop(ctx, MIN(1.0, need)))
+		return -1;
 	if (measure_sharpness(ctx))
 		return lr_context_fail(ctx, "internal", "The sharpness could not be measured.");
 	lap(ctx, "analyse.metrics", &start);

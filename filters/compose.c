@@ -24,6 +24,7 @@
  *  - Transparent: RGBA with straight alpha and decontaminated colours; fully transparent pixels are
  *    white, so a viewer that drops the alpha shows white.
  */
+#include "filters/area.h"
 #include "filters/filter.h"
 #include "pipeline/profile.h"
 
@@ -52,7 +53,7 @@ shadow_field(LrContext *ctx, int fw, int fh, int left, int top, double k, int *s
 	VipsImage *small = ctx->mask_small, *m = NULL, *wrap = NULL, *b1 = NULL, *b2 = NULL;
 	VipsImage *c1 = NULL, *c2 = NULL;
 	int w = MAX(2, (int)ceil(fw * k)), h = MAX(2, (int)ceil(fh * k));
-	double size = MAX(ctx->box.width, ctx->box.height) * k;
+	double size = MAX(ctx->box.width, ctx->box.height) * (double)small->Xsize / ctx->width;
 	float *canvas, *field = NULL;
 
 	if (!small || !(m = vips_image_copy_memory(small)))
@@ -190,12 +191,13 @@ cut_out(VipsImage *in, VipsImage *mask, VipsImage *out, int bands, const guchar 
 static int
 compose(LrContext *ctx)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 6);
-	VipsImage *in = ctx->normalized;
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 4);
 	LrRect b = ctx->box;
+	LrPlacement at;
 	double fill = lr_param(ctx, &lr_filter_compose, "fill");
 	double min_confidence = lr_param(ctx, &lr_filter_compose, "min_confidence");
 	double shadow = lr_param(ctx, &lr_filter_compose, "shadow");
+	double size = lr_profile_largest_size(ctx->profile);
 	g_autofree char *colour = lr_profile_string(ctx->profile, "compose", "background", "#FFFFFF");
 	g_autofree char *aspect = lr_profile_string(ctx->profile, "compose", "aspect", "1:1");
 	gboolean transparent = !g_ascii_strcasecmp(g_strstrip(colour), "transparent");
@@ -207,50 +209,70 @@ compose(LrContext *ctx)
 				       colour);
 	if (sscanf(aspect, "%lf:%lf", &aw, &ah) != 2 || aw <= 0 || ah <= 0)
 		return lr_context_fail(ctx, "internal", "Profile aspect \"%s\" is not W:H.", aspect);
-	double bg[4] = { r, g, bl, 0 };
+	guchar bg[3] = { (guchar)r, (guchar)g, (guchar)bl };
 	if (transparent)
 		bg[0] = bg[1] = bg[2] = 255;
 
-	ctx->background_replaced = ctx->metrics.mask_confidence >= min_confidence;
+	ctx->background_replaced = ctx->metrics.mask_confidence >= min_confidence &&
+				   lr_param(ctx, &lr_filter_compose, "replace_background") > 0;
 	if (!ctx->background_replaced) {
 		/* An unsure mask gives an unsure box too: keep the whole photo, padded to the aspect
-		 * with the profile's colour (opaque white for a transparent profile: nothing is cut). */
+		 * with the profile's colour (opaque white for a transparent profile: nothing is cut),
+		 * at the largest rendition's size. */
 		int fw, fh;
-		frame_size(in->Xsize, in->Ysize, 1.0, aw, ah, &fw, &fh);
-		VipsArrayDouble *background = vips_array_double_new(bg, 3);
-		int err = vips_embed(in, &t[0], (fw - in->Xsize) / 2, (fh - in->Ysize) / 2, fw, fh,
-				     "extend", VIPS_EXTEND_BACKGROUND, "background", background, NULL);
-		vips_area_unref(VIPS_AREA(background));
-		if (err || !(t[1] = vips_image_copy_memory(t[0])))
+		frame_size(ctx->width, ctx->height, 1.0, aw, ah, &fw, &fh);
+		double scale = MIN(1.0, size / MAX(fw, fh));
+		if (lr_normalize_area(ctx, NULL, scale, TRUE, &t[0], &at))
 			return lr_context_fail(ctx, "internal", "The photo could not be framed.");
-		t[1]->Type = VIPS_INTERPRETATION_sRGB;
-		ctx->composed = t[1];
+		int ow = (int)lround(fw * at.scale_x), oh = (int)lround(fh * at.scale_y);
+		double background[3] = { bg[0], bg[1], bg[2] };
+		VipsArrayDouble *colours = vips_array_double_new(background, 3);
+		int err = vips_embed(t[0], &t[1], (ow - t[0]->Xsize) / 2, (oh - t[0]->Ysize) / 2, ow,
+				     oh, "extend", VIPS_EXTEND_BACKGROUND, "background", colours,
+				     NULL);
+		vips_area_unref(VIPS_AREA(colours));
+		if (err || !(t[2] = vips_image_copy_memory(t[1])))
+			return lr_context_fail(ctx, "internal", "The photo could not be framed.");
+		t[2]->Type = VIPS_INTERPRETATION_sRGB;
+		ctx->composed = t[2];
 		return 0;
 	}
 
+	/* The frame in source pixels, then the part of it inside the photo read at the output scale:
+	 * the largest rendition's size, never above the source's. */
 	int fw, fh;
 	frame_size(b.width, b.height, fill, aw, ah, &fw, &fh);
 	int left = b.left - (fw - b.width) / 2;
 	int top = b.top - (fh - b.height) / 2;
+	LrRect inside = { MAX(0, left), MAX(0, top), 0, 0 };
+	inside.width = MIN(ctx->width, left + fw) - inside.left;
+	inside.height = MIN(ctx->height, top + fh) - inside.top;
+	double scale = MIN(1.0, size / MAX(fw, fh));
+	if (lr_normalize_area(ctx, &inside, scale, TRUE, &t[0], &at) ||
+	    lr_mask_area(ctx, t[0], &at, &t[1]) || !(t[2] = vips_image_copy_memory(t[1])))
+		return lr_context_fail(ctx, "internal", "The product could not be framed.");
+
+	/* The frame at the output scale, and where the area read lies in it. */
+	int ow = MAX(1, (int)lround(fw * at.scale_x)), oh = MAX(1, (int)lround(fh * at.scale_y));
+	int ox = (int)lround((at.left - left) * at.scale_x);
+	int oy = (int)lround((at.top - top) * at.scale_y);
 	int bands = transparent ? 4 : 3;
-	if (!(t[2] = vips_image_copy_memory(in)) || !(t[3] = vips_image_copy_memory(ctx->mask)))
-		return lr_context_fail(ctx, "internal", "The product could not be framed.");
-	t[4] = vips_image_new_memory();
-	vips_image_init_fields(t[4], fw, fh, bands, VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
+	t[3] = vips_image_new_memory();
+	vips_image_init_fields(t[3], ow, oh, bands, VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
 			       VIPS_INTERPRETATION_sRGB, 1.0, 1.0);
-	if (vips_image_write_prepare(t[4]))
+	if (vips_image_write_prepare(t[3]))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
+	/* The shadow is laid out at the analysis scale: K analysis pixels per output pixel, the
+	 * frame's corner at (left, top) of the photo in output pixels. */
 	float *field = NULL;
 	int sw = 0, sh = 0;
-	double k = ctx->mask_small ? (double)ctx->mask_small->Xsize / in->Xsize : 0;
-	if (shadow > 0 && !transparent && k > 0)
-		field = shadow_field(ctx, fw, fh, left, top, k, &sw, &sh);
-	guchar bgc[3] = { (guchar)r, (guchar)g, (guchar)bl };
-	if (transparent)
-		bgc[0] = bgc[1] = bgc[2] = 255;
-	cut_out(t[2], t[3], t[4], bands, bgc, left, top, field, sw, sh, k, shadow);
+	double k = (double)ctx->mask_small->Xsize / ctx->width / at.scale_x;
+	if (shadow > 0 && !transparent)
+		field = shadow_field(ctx, ow, oh, (int)lround(left * at.scale_x),
+				     (int)lround(top * at.scale_y), k, &sw, &sh);
+	cut_out(t[0], t[2], t[3], bands, bg, -ox, -oy, field, sw, sh, k, shadow);
 	g_free(field);
-	ctx->composed = t[4];
+	ctx->composed = t[3];
 	return 0;
 }
 
@@ -260,6 +282,9 @@ static const LrParam params[] = {
 	  0.5 },
 	{ "shadow", "strength of the soft shadow under the product on a coloured background (0 = none)",
 	  0, 1, 0 },
+	/* A curator's "keep the background" (review: reprocess without background) sets 0. */
+	{ "replace_background", "1: the background is replaced when the mask is confident; 0: always kept",
+	  0, 1, 1 },
 	{ NULL },
 };
 

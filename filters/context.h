@@ -92,21 +92,29 @@ typedef struct _LrContext {
 	int source_width, source_height; /* as stored, before orientation */
 	char *icc;              /* description of the embedded ICC profile, NULL if none */
 	int orientation;        /* EXIF orientation found (1..8; invalid values count as 1) */
-	VipsImage *image;       /* decoded image, as stored; owned by the context (not its scope) and
-				   released by normalize once the upright copy exists */
+	int width, height;      /* upright size in source pixels (the stored size, turned) */
+	VipsImage *image;       /* decoded image, as stored (not turned), in memory; owned by the
+				   context (not its scope). Decoded at image_scale of the source's size:
+				   1, or 1/2, 1/4, 1/8 when a large JPEG was decoded with shrink-on-load */
+	double image_scale;
+	GBytes *encoded;        /* the file's bytes, kept while a larger decode may still be needed
+				   (lr_load_develop); NULL when ctx->image is at full size */
 
 	/* normalize */
-	VipsImage *normalized;  /* upright, sRGB, uchar, 3 bands, full size, in memory */
+	VipsImage *normalized;  /* ctx->image upright, sRGB, uchar, 3 bands, light corrected; a lazy
+				   image, computed where read (stages read areas of it through
+				   lr_normalize_area()); owned by the context, remade when ctx->image is */
+	VipsImage *light_lut;   /* the light correction as a 256-entry, 3-band uchar lookup table */
 
 	/* analyse */
 	VipsImage *analysis;    /* normalized at the analysis scale, in memory */
 	VipsImage *mask_small;  /* uchar product mask at the analysis scale, 255 = product */
-	VipsImage *mask;        /* the same at full size, soft edge */
-	LrRect box;             /* product box in normalized pixels */
+	LrRect box;             /* product box in upright source pixels */
 	LrMetrics metrics;
 
 	/* compose */
-	VipsImage *composed;    /* the master: framed product on the profile background */
+	VipsImage *composed;    /* the master: framed product on the profile background, at the
+				   largest rendition's size (never above the source's resolution) */
 	gboolean background_replaced;
 
 	/* renditions */

@@ -126,15 +126,16 @@ decide(LrContext *ctx)
 	const LrMetrics *m = &ctx->metrics;
 
 	/* Framing is read off the mask: when the mask is not trusted, background_uncertain says it
-	 * all, and the sub-scores are shown without reasons. */
-	gboolean trusted = ctx->background_replaced;
+	 * all, and the sub-scores are shown without reasons. A photo whose background a curator chose
+	 * to keep (compose's replace_background = 0) is not flagged for it. */
+	double t = lr_param(ctx, &lr_filter_compose, "min_confidence");
+	gboolean trusted = m->mask_confidence >= t;
 	for (guint i = 0; i < G_N_ELEMENTS(judged); i++)
 		judge(ctx, &judged[i], trusted);
-	double t = lr_param(ctx, &lr_filter_compose, "min_confidence");
 	LrScore background = { "background", ramp(m->mask_confidence, t, MIN(1.0, t + 0.3)),
 			       m->mask_confidence, t };
 	g_array_append_val(ctx->scores, background);
-	if (!trusted)
+	if (!trusted && lr_param(ctx, &lr_filter_compose, "replace_background") > 0)
 		lr_context_add_reason(ctx, "background_uncertain", m->mask_confidence, t);
 
 	double log_sum = 0;

@@ -22,7 +22,9 @@
  * are applied together as one 256-entry lookup table per channel (exact in 8 bits, and
  * cheap at 48 MP), and recorded in ctx->light for the report.
  */
+#include "filters/area.h"
 #include "filters/filter.h"
+#include "filters/resample.h"
 #include "pipeline/profile.h"
 
 #include <math.h>
@@ -281,49 +283,41 @@ exposure:
 #undef P
 }
 
-/* Estimates the light correction of RGB (uchar sRGB, 3 bands, a memory image the caller owns alone)
- * and applies it in place: at 48 MP a corrected copy would be another 144 MB. Returns 0 or -1. */
+/* The light correction estimated on SMALL (memory, uchar sRGB, 3 bands, about 256 px), recorded in
+ * ctx->light and made into ctx->light_lut (NULL when nothing is to be corrected). Returns 0 or -1. */
 static int
-correct_light(LrContext *ctx, VipsImage *rgb)
+estimate_correction(LrContext *ctx, VipsImage *small)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 1);
 	LrLight *light = &ctx->light;
-	int longest = MAX(rgb->Xsize, rgb->Ysize);
+	int w = small->Xsize, h = small->Ysize, n = w * h;
+	double decode[256], *px = g_new(double, 3 * (size_t)n);
 
 	memset(light, 0, sizeof(*light));
-	/* About 256 px is plenty to estimate a light, and keeps this cheap at any size. */
-	if (vips_resize(rgb, &t[0], MIN(1.0, 256.0 / longest), "kernel", VIPS_KERNEL_LINEAR, NULL))
-		return -1;
-	size_t size;
-	guchar *small = vips_image_write_to_memory(t[0], &size);
-	if (!small)
-		return -1;
-	int n = t[0]->Xsize * t[0]->Ysize;
-	double decode[256], *px = g_new(double, 3 * (size_t)n);
 	for (int v = 0; v < 256; v++)
 		decode[v] = srgb_decode(v / 255.0);
-	for (int i = 0; i < 3 * n; i++)
-		px[i] = decode[small[i]];
-	g_free(small);
+	for (int y = 0; y < h; y++) {
+		const guchar *row = VIPS_IMAGE_ADDR(small, 0, y);
+		for (int i = 0; i < 3 * w; i++)
+			px[3 * (size_t)y * w + i] = decode[row[i]];
+	}
 	estimate_light(ctx, px, n, light);
 	g_free(px);
 
+	ctx->light_lut = NULL;
 	if (!light->wb_applied && light->exposure_gain == 1)
 		return 0;
-	guchar table[3][256];
+	/* Both corrections as one table per channel: exact in 8 bits, and one lookup per pixel. */
+	guchar table[256][3];
 	for (int v = 0; v < 256; v++)
 		for (int c = 0; c < 3; c++) {
 			double lin = decode[v] * light->wb_gain[c] * light->exposure_gain;
-			table[c][v] = (guchar)lround(255 * srgb_encode(CLAMP(lin, 0, 1)));
+			table[v][c] = (guchar)lround(255 * srgb_encode(CLAMP(lin, 0, 1)));
 		}
-	for (int y = 0; y < rgb->Ysize; y++) {
-		guchar *p = VIPS_IMAGE_ADDR(rgb, 0, y);
-		for (int x = 0; x < rgb->Xsize; x++, p += 3) {
-			p[0] = table[0][p[0]];
-			p[1] = table[1][p[1]];
-			p[2] = table[2][p[2]];
-		}
-	}
+	ctx->light_lut = vips_image_new_from_memory_copy(table, sizeof(table), 256, 1, 3,
+							 VIPS_FORMAT_UCHAR);
+	if (!ctx->light_lut)
+		return -1;
+	lr_context_own(ctx, ctx->light_lut);
 	return 0;
 }
 
@@ -337,11 +331,11 @@ strip_fields(VipsImage *image)
 	g_strfreev(fields);
 }
 
-/* IN converted to sRGB, 8-bit; *OUT is a new reference owned by the caller. */
+/* IN converted to sRGB, 8-bit; *OUT is a new reference owned by the caller; temporaries go to SCOPE. */
 static int
-to_srgb(LrContext *ctx, VipsImage *in, VipsImage **out)
+to_srgb(VipsObject *scope, VipsImage *in, VipsImage **out)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 2);
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 2);
 
 	if (vips_image_get_typeof(in, VIPS_META_ICC_NAME)) {
 		/* The embedded profile wins: it is what the camera (or the editor) meant. */
@@ -350,7 +344,7 @@ to_srgb(LrContext *ctx, VipsImage *in, VipsImage **out)
 			/* A broken profile: fall back to the colour space the header declares. */
 			vips_error_clear();
 			vips_image_remove(in, VIPS_META_ICC_NAME);
-			return to_srgb(ctx, in, out);
+			return to_srgb(scope, in, out);
 		}
 	} else if (in->Type == VIPS_INTERPRETATION_CMYK) {
 		if (vips_icc_transform(in, &t[0], "srgb", "input_profile", "cmyk", "intent",
@@ -369,18 +363,24 @@ to_srgb(LrContext *ctx, VipsImage *in, VipsImage **out)
 	return 0;
 }
 
+/* The colour part of normalization on IN, an upright image at any scale: to sRGB 8-bit, alpha
+ * flattened onto the profile's background (the composed image is opaque), 3 bands, the light
+ * correction when LIGHT, no metadata left (nothing downstream can rotate it twice or leak it into a
+ * rendition). *OUT is a new reference to a lazy image. Returns 0, or -1 with CTX failed. */
 static int
-normalize_in(LrContext *ctx)
+colour(LrContext *ctx, VipsImage *in, gboolean light, VipsImage **out)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 7);
-	VipsImage *in = ctx->image;
+	VipsObject *scope = VIPS_OBJECT(vips_image_new());
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 6);
+	VipsImage *rgb;
+	int err = -1;
 
-	/* Orientation first: vips_autorot reads the "orientation" field and handles all eight. */
-	if (vips_autorot(in, &t[0], NULL) || to_srgb(ctx, t[0], &t[1]))
-		return lr_context_fail(ctx, "unreadable", "The colours of this photo could not be "
-							  "converted to sRGB.");
-	VipsImage *rgb = t[1];
-
+	if (to_srgb(scope, in, &t[0])) {
+		lr_context_fail(ctx, "unreadable", "The colours of this photo could not be converted "
+						   "to sRGB.");
+		goto done;
+	}
+	rgb = t[0];
 	/* Alpha (after colourspace, sRGB with alpha has 4 bands): flatten on the profile background. */
 	if (rgb->Bands == 4 || rgb->Bands == 2) {
 		double bg[3] = { 255, 255, 255 };
@@ -393,56 +393,142 @@ normalize_in(LrContext *ctx)
 			bg[2] = b;
 		}
 		VipsArrayDouble *background = vips_array_double_new(bg, 3);
-		int err = vips_flatten(rgb, &t[2], "background", background, NULL);
+		int flat = vips_flatten(rgb, &t[1], "background", background, NULL);
 		vips_area_unref(VIPS_AREA(background));
-		if (err || vips_cast_uchar(t[2], &t[3], NULL))
-			return lr_context_fail(ctx, "unreadable", "The transparency of this photo "
-								  "could not be flattened.");
-		rgb = t[3];
+		if (flat || vips_cast_uchar(t[1], &t[2], NULL)) {
+			lr_context_fail(ctx, "unreadable", "The transparency of this photo could not "
+							   "be flattened.");
+			goto done;
+		}
+		rgb = t[2];
 	}
 	if (rgb->Bands > 3) {
-		if (vips_extract_band(rgb, &t[4], 0, "n", 3, NULL))
-			return lr_context_fail(ctx, "unreadable", "Unexpected bands in this photo.");
+		if (vips_extract_band(rgb, &t[3], 0, "n", 3, NULL)) {
+			lr_context_fail(ctx, "unreadable", "Unexpected bands in this photo.");
+			goto done;
+		}
+		rgb = t[3];
+	}
+	if (rgb->Bands != 3) {
+		lr_context_fail(ctx, "unreadable", "Unexpected bands in this photo.");
+		goto done;
+	}
+	if (light && ctx->light_lut) {
+		if (vips_maplut(rgb, &t[4], ctx->light_lut, NULL)) {
+			lr_context_fail(ctx, "internal", "The light correction could not be applied.");
+			goto done;
+		}
 		rgb = t[4];
 	}
-	if (rgb->Bands != 3)
-		return lr_context_fail(ctx, "unreadable", "Unexpected bands in this photo.");
-	/* Into memory once: the light is measured on it and the correction read from it, and the colour
-	 * conversion behind it is too costly to run twice. */
-	/* A private buffer (never the decoded source itself), since the light is corrected in it. */
-	t[6] = vips_image_new_memory();
-	if (vips_image_write(rgb, t[6]))
-		return lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
-	if (correct_light(ctx, t[6]))
-		return lr_context_fail(ctx, "internal", "The light of this photo could not be measured.");
-	t[5] = g_object_ref(t[6]);
+	/* A header of its own, so that stripping it leaves the images upstream alone. */
+	if (vips_copy(rgb, &t[5], NULL)) {
+		lr_context_fail(ctx, "internal", "The photo could not be normalized.");
+		goto done;
+	}
 	strip_fields(t[5]);
 	t[5]->Type = VIPS_INTERPRETATION_sRGB;
-	ctx->normalized = t[5];
-	return 0;
+	*out = g_object_ref(t[5]);
+	err = 0;
+done:
+	g_object_unref(scope);
+	return err;
+}
+
+int
+lr_normalize_refresh(LrContext *ctx)
+{
+	VipsImage *up;
+	g_clear_object(&ctx->normalized);
+	if (vips_autorot(ctx->image, &up, NULL))
+		return lr_context_fail(ctx, "unreadable", "The photo could not be turned upright.");
+	int err = colour(ctx, up, TRUE, &ctx->normalized);
+	g_object_unref(up);
+	return err;
+}
+
+int
+lr_normalize_area(LrContext *ctx, const LrRect *area, double scale, gboolean linear,
+		  VipsImage **out, LrPlacement *placement)
+{
+	LrRect r = area ? *area : (LrRect){ 0, 0, ctx->width, ctx->height };
+	double k = ctx->image_scale, rest = MIN(1.0, scale / k);
+	VipsObject *scope = VIPS_OBJECT(vips_image_new());
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 4);
+	int err = -1;
+
+	*out = NULL;
+	if (vips_autorot(ctx->image, &t[0], NULL))
+		goto done;
+	/* The area in the decoded image's pixels, rounded outwards. */
+	int x0 = CLAMP((int)floor(r.left * k), 0, t[0]->Xsize - 1);
+	int y0 = CLAMP((int)floor(r.top * k), 0, t[0]->Ysize - 1);
+	int x1 = CLAMP((int)ceil((r.left + r.width) * k), x0 + 1, t[0]->Xsize);
+	int y1 = CLAMP((int)ceil((r.top + r.height) * k), y0 + 1, t[0]->Ysize);
+	if (vips_extract_area(t[0], &t[1], x0, y0, x1 - x0, y1 - y0, NULL))
+		goto done;
+	if (linear) {
+		/* Output pixels: colour first, then the reduction in linear light. */
+		if (colour(ctx, t[1], TRUE, &t[2]) || lr_resample_linear(t[2], rest, out))
+			goto done;
+	} else {
+		/* Measuring: reduce first, so the colour conversion runs on the few pixels left. */
+		if (rest < 1 && vips_resize(t[1], &t[3], rest, "kernel", VIPS_KERNEL_LINEAR, NULL))
+			goto done;
+		if (colour(ctx, rest < 1 ? t[3] : t[1], TRUE, &t[2]) ||
+		    !(*out = vips_image_copy_memory(t[2])))
+			goto done;
+	}
+	if (placement)
+		*placement = (LrPlacement){ x0 / k, y0 / k, (*out)->Xsize * k / (x1 - x0),
+					    (*out)->Ysize * k / (y1 - y0) };
+	err = 0;
+done:
+	g_object_unref(scope);
+	if (err)
+		VIPS_UNREF(*out);
+	return err;
+}
+
+/* Every temporary of this stage goes into a scope of its own, dropped when the stage ends. */
+static int
+normalize(LrContext *ctx)
+{
+	VipsObject *scope = VIPS_OBJECT(vips_image_new());
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 4);
+	int err = -1;
+
+	/* Orientation: vips_autorot reads the "orientation" field and handles all eight. */
+	if (vips_autorot(ctx->image, &t[0], NULL)) {
+		lr_context_fail(ctx, "unreadable", "The photo could not be turned upright.");
+		goto done;
+	}
+	ctx->width = (int)lround(t[0]->Xsize / ctx->image_scale);
+	ctx->height = (int)lround(t[0]->Ysize / ctx->image_scale);
+	/* About 256 px is plenty to estimate a light, and keeps this cheap at any size. */
+	if (vips_resize(t[0], &t[1], MIN(1.0, 256.0 / MAX(t[0]->Xsize, t[0]->Ysize)), "kernel",
+			VIPS_KERNEL_LINEAR, NULL)) {
+		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
+		goto done;
+	}
+	if (colour(ctx, t[1], FALSE, &t[2]))
+		goto done;
+	if (!(t[3] = vips_image_copy_memory(t[2]))) {
+		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
+		goto done;
+	}
+	if (estimate_correction(ctx, t[3])) {
+		lr_context_fail(ctx, "internal", "The light of this photo could not be measured.");
+		goto done;
+	}
+	err = lr_normalize_refresh(ctx);
+done:
+	g_object_unref(scope);
+	return err;
 }
 
 /* Bounds of the light correction. Mireds (1e6 / kelvin) because equal steps in them look equally large:
  * daylight (D65) is 154, a tungsten bulb 350, a warm-white LED 370. A cream cotton sheet in daylight
  * reads as a cast of about 35 mireds, hence the 40 below which nothing is done. */
-/* Every temporary of this stage goes into a scope of its own, dropped when the stage ends, so that
- * the decoded source and the copy taken before the light correction are freed as soon as the upright
- * copy exists (at 48 MP each is 144 MB): only ctx->normalized moves on to the context's scope. */
-static int
-normalize(LrContext *ctx)
-{
-	VipsObject *context_scope = ctx->scope;
-	VipsObject *stage_scope = VIPS_OBJECT(vips_image_new());
-	ctx->scope = stage_scope;
-	int err = normalize_in(ctx);
-	ctx->scope = context_scope;
-	if (!err)
-		ctx->normalized = lr_context_own(ctx, g_object_ref(ctx->normalized));
-	g_object_unref(stage_scope);
-	g_clear_object(&ctx->image);
-	return err;
-}
-
 static const LrParam params[] = {
 	{ "wb_strength", "share of the estimated colour cast that white balance removes (0 = off)", 0, 1,
 	  1 },

@@ -11,6 +11,7 @@
  * 8-bit 4:4:4, stripped. A size larger than the master is skipped: nothing is enlarged.
  */
 #include "filters/filter.h"
+#include "filters/resample.h"
 #include "pipeline/profile.h"
 
 #include <math.h>
@@ -98,7 +99,8 @@ webp_strip(void **data, size_t *length)
 }
 
 /* A 3x3 unsharp mask of strength AMOUNT (0 = none): centre 1 + 4a, edge neighbours -a, as an integer
- * kernel. *OUT is a new reference. */
+ * kernel, on the colour bands only (an alpha band is passed through: sharpening it would ring a halo
+ * into the cut-out's edge). *OUT is a new reference. */
 static int
 sharpen_light(VipsImage *in, VipsImage **out, double amount)
 {
@@ -107,8 +109,17 @@ sharpen_light(VipsImage *in, VipsImage **out, double amount)
 		return vips_copy(in, out, NULL);
 	VipsImage *k = vips_image_new_matrixv(3, 3, 0.0, (double)-edge, 0.0, (double)-edge,
 					      64.0 + 4 * edge, (double)-edge, 0.0, (double)-edge, 0.0);
+	VipsImage *t[3] = { NULL, NULL, NULL };
 	vips_image_set_double(k, "scale", 64);
-	int err = vips_conv(in, out, k, "precision", VIPS_PRECISION_INTEGER, NULL);
+	int err;
+	if (in->Bands == 4)
+		err = vips_extract_band(in, &t[0], 0, "n", 3, NULL) ||
+		      vips_conv(t[0], &t[1], k, "precision", VIPS_PRECISION_INTEGER, NULL) ||
+		      vips_extract_band(in, &t[2], 3, NULL) || vips_bandjoin2(t[1], t[2], out, NULL);
+	else
+		err = vips_conv(in, out, k, "precision", VIPS_PRECISION_INTEGER, NULL);
+	for (int i = 0; i < 3; i++)
+		VIPS_UNREF(t[i]);
 	g_object_unref(k);
 	return err;
 }
@@ -195,11 +206,8 @@ renditions(LrContext *ctx)
 		return lr_context_fail(ctx, "internal", "The profile lists no renditions.");
 	qsort(sizes, n, sizeof(int), compare_desc);
 
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 2 + 4 * n);
-	/* Linear light for resampling; scRGB keeps alpha as a plain band. */
-	if (vips_colourspace(master, &t[0], VIPS_INTERPRETATION_scRGB, NULL))
-		return lr_context_fail(ctx, "internal", "The master could not be linearised.");
-	VipsImage *linear = t[0];
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 2 * n);
+	VipsImage *from = master; /* each size is made from the one above it */
 	int made = 0;
 	for (int i = 0; i < n; i++) {
 		/* Too large for the master: skip, unless nothing would be made at all. */
@@ -209,21 +217,19 @@ renditions(LrContext *ctx)
 				continue;
 			size = longest;
 		}
-		int from = MAX(linear->Xsize, linear->Ysize);
-		VipsImage **s = t + 2 + 4 * i;
-		if (size < from) {
-			if (vips_resize(linear, &s[0], (double)size / from, "kernel",
-					VIPS_KERNEL_LANCZOS3, NULL) ||
-			    !(s[1] = vips_image_copy_memory(s[0])))
-				return lr_context_fail(ctx, "internal", "Resizing failed.");
-		} else
-			s[1] = g_object_ref(linear);
-		if (vips_colourspace(s[1], &s[2], VIPS_INTERPRETATION_sRGB, NULL) ||
-		    sharpen_light(s[2], &s[3], sharpen))
+		int current = MAX(from->Xsize, from->Ysize);
+		VipsImage **s = t + 2 * i;
+		if (size < current ? lr_resample_linear(from, (double)size / current, &s[0])
+				   : !(s[0] = g_object_ref(from)))
+			return lr_context_fail(ctx, "internal", "Resizing failed.");
+		VipsImage *sharp, *out;
+		if (sharpen_light(s[0], &sharp, sharpen))
 			return lr_context_fail(ctx, "internal", "Rendition %d could not be made.", size);
-		VipsImage *out = vips_image_copy_memory(s[3]);
+		out = vips_image_copy_memory(sharp);
+		g_object_unref(sharp);
 		if (!out)
 			return lr_context_fail(ctx, "internal", "Rendition %d could not be made.", size);
+		out->Type = VIPS_INTERPRETATION_sRGB;
 		char name[16];
 		g_snprintf(name, sizeof(name), "%d", sizes[i] <= longest ? sizes[i] : size);
 		for (int f = 0; formats[f]; f++) {
@@ -236,7 +242,7 @@ renditions(LrContext *ctx)
 			g_ptr_array_add(ctx->renditions, r);
 		}
 		g_object_unref(out);
-		linear = s[1]; /* the next size is made from this one, already in memory */
+		from = s[0];
 		made++;
 	}
 	return 0;

@@ -23,6 +23,7 @@ lr_context_new(const char *path, const LrProfile *profile)
 	ctx->profile = profile;
 	ctx->path = g_strdup(path);
 	ctx->orientation = 1;
+	ctx->image_scale = 1;
 	ctx->renditions = g_ptr_array_new_with_free_func(rendition_free);
 	ctx->reasons = g_array_new(FALSE, TRUE, sizeof(LrReason));
 	ctx->scores = g_array_new(FALSE, TRUE, sizeof(LrScore));
@@ -37,7 +38,9 @@ lr_context_free(LrContext *ctx)
 	g_ptr_array_unref(ctx->renditions);
 	g_array_unref(ctx->reasons);
 	g_array_unref(ctx->scores);
-	g_clear_object(&ctx->image); /* when normalize did not run */
+	g_clear_object(&ctx->normalized);
+	g_clear_object(&ctx->image);
+	g_clear_pointer(&ctx->encoded, g_bytes_unref);
 	g_object_unref(ctx->scope);
 	g_free(ctx->path);
 	g_free(ctx->format);

@@ -1,5 +1,6 @@
 /* load.c: type sniffing, limits and decoding (see load.h). */
 #include "pipeline/load.h"
+#include "filters/area.h"
 #include "filters/metrics.h"
 #include "pipeline/exif.h"
 #include "pipeline/profile.h"
@@ -197,13 +198,84 @@ icc_description(VipsImage *image)
 	return g_strndup((const char *)p + 16, 4);
 }
 
+/* Decodes DATA (FORMAT, already sniffed) into memory, shrunk on load by SHRINK (1, 2, 4, 8: JPEG only),
+ * within the decode-time limit from START; *DECODED is a new reference. HEADER (may be NULL) receives
+ * the header image, owned by CTX. Returns 0, or -1 with CTX failed. */
+static int
+decode(LrContext *ctx, const void *data, gsize length, const char *format, int shrink, gint64 start,
+       VipsImage **header_out, VipsImage **decoded)
+{
+	/* A 200 MP JPEG decodes in about 4 s on one core; nothing a phone makes comes near 60 s. */
+	double max_seconds = lr_profile_double(ctx->profile, "limits", "max_decode_seconds", 60);
+	VipsImage *header;
+
+	if (decoded)
+		*decoded = NULL;
+	/* Open the header only: nothing is decoded until the pixels are asked for. */
+	if (shrink > 1)
+		header = vips_image_new_from_buffer(data, length, "", "fail_on",
+						    VIPS_FAIL_ON_TRUNCATED, "access",
+						    VIPS_ACCESS_SEQUENTIAL, "shrink", shrink, NULL);
+	else
+		header = vips_image_new_from_buffer(data, length, "", "fail_on",
+						    VIPS_FAIL_ON_TRUNCATED, "access",
+						    VIPS_ACCESS_SEQUENTIAL, NULL);
+	if (!header)
+		return fail_from_vips(ctx, format, TRUE);
+	lr_context_own(ctx, header);
+	if (header_out) {
+		*header_out = header;
+		return 0;
+	}
+
+	/* Decode every pixel now, so damage shows here and every stage after reads memory. */
+	LrDeadline deadline = { start + (gint64)(max_seconds * 1e6), 0 };
+	vips_image_set_progress(header, TRUE);
+	gulong handler = g_signal_connect(header, "eval", G_CALLBACK(check_deadline), &deadline);
+	VipsImage *image = vips_image_copy_memory(header);
+	g_signal_handler_disconnect(header, handler);
+	vips_image_set_progress(header, FALSE);
+	if (image && g_get_monotonic_time() > deadline.deadline)
+		deadline.expired = 1; /* a one-call decoder (libheif) ran past it uninterrupted */
+	if (g_atomic_int_get(&deadline.expired)) {
+		if (image)
+			g_object_unref(image);
+		g_autofree char *upper = g_ascii_strup(format, -1);
+		return lr_context_fail(ctx, "unreadable",
+				       "Decoding this %s file took longer than the %g s limit: the file "
+				       "is damaged or built to overload the server.",
+				       upper, max_seconds);
+	}
+	if (!image)
+		return fail_from_vips(ctx, format, FALSE);
+	*decoded = image;
+	return 0;
+}
+
+/* Makes DECODED (a new reference, SHRINK times smaller than the source) ctx->image. */
+static void
+set_image(LrContext *ctx, VipsImage *decoded, int shrink)
+{
+	g_clear_object(&ctx->image);
+	ctx->image = decoded;
+	ctx->image_scale = (double)decoded->Xsize / ctx->source_width;
+	ctx->orientation = vips_image_get_orientation(decoded);
+	/* Blockiness on the decoded JPEG as stored, on its own 8x8 grid, before normalize's gains can
+	 * lift the blocks of a dark photo into view or any resampling blur them away; a JPEG shrunk on
+	 * load has lost its grid, and the measure waits for a full-size decode. */
+	if (shrink == 1 && !strcmp(ctx->format, "jpeg") && decoded->BandFmt == VIPS_FORMAT_UCHAR &&
+	    decoded->Bands == 3)
+		ctx->metrics.blockiness = lr_metric_blockiness(
+		    VIPS_IMAGE_ADDR(decoded, 0, 0), decoded->Xsize, decoded->Ysize,
+		    VIPS_IMAGE_SIZEOF_LINE(decoded));
+}
+
 int
 lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 {
 	double max_bytes = lr_profile_double(ctx->profile, "limits", "max_file_bytes", 200 << 20);
 	double max_pixels = lr_profile_double(ctx->profile, "limits", "max_pixels", 210e6);
-	/* A 200 MP JPEG decodes in about 4 s on one core; nothing a phone makes comes near 60 s. */
-	double max_seconds = lr_profile_double(ctx->profile, "limits", "max_decode_seconds", 60);
+	double full_pixels = lr_profile_double(ctx->profile, "limits", "full_decode_max_pixels", 24e6);
 	gint64 start = g_get_monotonic_time();
 
 	if (length == 0)
@@ -227,14 +299,9 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 				       loader + strlen("VipsForeignLoad"));
 	ctx->format = g_strdup(format);
 
-	/* Open the header only: nothing is decoded until the pixels are asked for. */
-	VipsImage *header = vips_image_new_from_buffer(data, length, "", "fail_on",
-						       VIPS_FAIL_ON_TRUNCATED, "access",
-						       VIPS_ACCESS_SEQUENTIAL, NULL);
-	if (!header)
-		return fail_from_vips(ctx, format, TRUE);
-	lr_context_own(ctx, header);
-
+	VipsImage *header;
+	if (decode(ctx, data, length, format, 1, start, &header, NULL))
+		return -1;
 	if (!strcmp(format, "heif")) {
 		const char *compression;
 		if (!vips_image_get_string(header, "heif-compression", &compression) &&
@@ -252,38 +319,42 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 				       (double)header->Xsize * header->Ysize / 1e6, max_pixels / 1e6);
 	ctx->icc = icc_description(header);
 
-	/* Decode every pixel now, so damage shows here and every stage after reads memory. */
-	LrDeadline deadline = { start + (gint64)(max_seconds * 1e6), 0 };
-	vips_image_set_progress(header, TRUE);
-	gulong handler = g_signal_connect(header, "eval", G_CALLBACK(check_deadline), &deadline);
-	VipsImage *decoded = vips_image_copy_memory(header);
-	g_signal_handler_disconnect(header, handler);
-	vips_image_set_progress(header, FALSE);
-	if (decoded && g_get_monotonic_time() > deadline.deadline)
-		deadline.expired = 1; /* a one-call decoder (libheif) ran past it uninterrupted */
-	if (g_atomic_int_get(&deadline.expired)) {
-		if (decoded)
-			g_object_unref(decoded);
-		g_autofree char *upper = g_ascii_strup(format, -1);
-		return lr_context_fail(ctx, "unreadable",
-				       "Decoding this %s file took longer than the %g s limit: the file "
-				       "is damaged or built to overload the server.",
-				       upper, max_seconds);
+	/* A large JPEG is decoded first at the scale the analysis needs (the 2000 px view; libjpeg
+	 * scales in the DCT, so this costs a fraction of a full decode and still reads, and checks,
+	 * every byte); the pixels the renditions need come later, at the scale the product's size
+	 * allows (lr_load_develop). Everything else is decoded whole, once. */
+	int shrink = 1;
+	if (!strcmp(ctx->format, "jpeg") && (double)header->Xsize * header->Ysize > full_pixels) {
+		double view = lr_profile_double(ctx->profile, "analyse", "view_size", 2000);
+		while (shrink < 8 && MAX(header->Xsize, header->Ysize) / (2.0 * shrink) >= view)
+			shrink *= 2;
 	}
-	if (!decoded)
-		return fail_from_vips(ctx, format, FALSE);
+	VipsImage *decoded;
+	if (decode(ctx, data, length, format, shrink, start, NULL, &decoded))
+		return -1;
 	if (!strcmp(format, "png"))
 		png_text_exif(decoded);
-	ctx->orientation = vips_image_get_orientation(decoded);
-	/* Not in the context's scope: normalize releases it as soon as the upright copy exists, so
-	 * that a photo is never held twice at full size for the rest of its trip. */
-	ctx->image = decoded;
-	/* Blockiness on the decoded JPEG as stored, on its own 8x8 grid, before normalize's gains can
-	 * lift the blocks of a dark photo into view or any resampling blur them away. */
-	if (!strcmp(ctx->format, "jpeg") && decoded->BandFmt == VIPS_FORMAT_UCHAR &&
-	    decoded->Bands == 3)
-		ctx->metrics.blockiness = lr_metric_blockiness(
-		    VIPS_IMAGE_ADDR(decoded, 0, 0), decoded->Xsize, decoded->Ysize,
-		    VIPS_IMAGE_SIZEOF_LINE(decoded));
+	set_image(ctx, decoded, shrink);
+	if (shrink > 1)
+		ctx->encoded = g_bytes_new(data, length);
 	return 0;
+}
+
+int
+lr_load_develop(LrContext *ctx, double scale)
+{
+	if (!ctx->encoded || ctx->image_scale >= scale)
+		return 0;
+	int shrink = 8;
+	while (shrink > 1 && 1.0 / shrink < scale)
+		shrink /= 2;
+	gsize length;
+	const void *data = g_bytes_get_data(ctx->encoded, &length);
+	VipsImage *decoded;
+	if (decode(ctx, data, length, ctx->format, shrink, g_get_monotonic_time(), NULL, &decoded))
+		return -1;
+	set_image(ctx, decoded, shrink);
+	if (shrink == 1)
+		g_clear_pointer(&ctx->encoded, g_bytes_unref);
+	return lr_normalize_refresh(ctx);
 }

@@ -16,11 +16,18 @@
 void lr_load_init(void);
 
 /* Decodes LENGTH bytes of DATA into CTX: sets ctx->format, source size, icc, orientation and ctx->image
- * (in memory, so DATA may be freed afterwards). Limits come from the profile's [limits] group: max_file_bytes,
+ * (in memory, so DATA may be freed afterwards). A JPEG of more than [limits] full_decode_max_pixels is
+ * decoded shrunk on load to the analysis view's size, and a copy of DATA kept for lr_load_develop(). Limits come from the profile's [limits] group: max_file_bytes,
  * max_pixels (checked from the header) and max_decode_seconds. Returns 0,
  * or -1 with lr_context_fail() called with one of the codes unreadable, truncated, too_many_pixels,
  * file_too_large, unsupported_format. */
 int lr_load_bytes(LrContext *ctx, const void *data, gsize length);
+
+/* Makes ctx->image at least SCALE of the source's size (upright pixels per source pixel), decoding the
+ * kept file again with the least JPEG shrink-on-load that gives it, and remakes ctx->normalized. Does
+ * nothing when ctx->image is that large already (every photo but a large JPEG is decoded whole at
+ * once). Returns 0, or -1 with lr_context_fail() called. */
+int lr_load_develop(LrContext *ctx, double scale);
 
 /* Translates DETAIL, the libvips error text of a failed decode of a FORMAT ("jpeg", "png", ...) file,
  * into a quarantine reason code (returned, static) and a message a curator understands (*MESSAGE, caller

@@ -7,6 +7,7 @@
 #include "filters/filter.h"
 
 #include <gio/gio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LR_RESOURCE_ROOT "/listready/"
@@ -152,6 +153,16 @@ lr_profile_list(const LrProfile *profile, const char *group, const char *key)
 	for (gsize i = 0; list && i < n; i++)
 		g_strstrip(list[i]);
 	return list;
+}
+
+int
+lr_profile_largest_size(const LrProfile *profile)
+{
+	g_auto(GStrv) sizes = lr_profile_list(profile, "renditions", "sizes");
+	int largest = 0;
+	for (int i = 0; sizes && sizes[i]; i++)
+		largest = MAX(largest, atoi(sizes[i]));
+	return largest > 0 ? largest : 2000;
 }
 
 char **

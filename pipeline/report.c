@@ -193,7 +193,7 @@ build_detail(JsonBuilder *b, const LrOutcome *out)
 		json_builder_end_object(b);
 	}
 
-	if (ctx->mask) {
+	if (ctx->mask_small) {
 		json_builder_set_member_name(b, "product_box");
 		json_builder_begin_object(b);
 		member_int(b, "left", ctx->box.left);

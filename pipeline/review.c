@@ -122,7 +122,7 @@ reprocess_profile(const char *name, gboolean keep, GError **error)
 {
 	LrProfile *profile = lr_profile_load(name, error);
 	if (profile && keep)
-		g_key_file_set_double(profile->keys, "compose", "min_confidence", 1.0);
+		g_key_file_set_double(profile->keys, "compose", "replace_background", 0);
 	return profile;
 }
 
@@ -248,11 +248,6 @@ lr_review_reprocess(LrStore *store, gint64 id, const LrReprocess *o, const char 
 	    !strcmp(out.status, "quarantined")) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the photo could not be processed: %s",
 			    out.ctx->error ? out.ctx->error : "unknown error");
-	} else if (o->keep_background && out.ctx->background_replaced) {
-		/* A mask of confidence exactly 1.0 would pass min_confidence = 1.0. */
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-			    "the background could not be kept: the compose stage needs a "
-			    "replace_background switch");
 	} else {
 		detail = overrides_json(o, profile_name);
 		ret = record_outcome(store, id, &out, profile_name, actor, detail, error);

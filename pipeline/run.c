@@ -7,6 +7,7 @@
  * error of the run.
  */
 #include "pipeline/run.h"
+#include "filters/area.h"
 #include "filters/filter.h"
 #include "pipeline/fsutil.h"
 #include "pipeline/load.h"
@@ -320,15 +321,27 @@ dump_png(VipsImage *image, const char *dir, const char *name, GError **error)
 int
 lr_dump_stages(const LrOutcome *out, const char *dir, GError **error)
 {
-	const LrContext *ctx = out->ctx;
+	LrContext *ctx = out->ctx;
+	VipsImage *normalized = NULL, *mask = NULL;
+	LrPlacement at;
+	int err = -1;
 	if (g_mkdir_with_parents(dir, 0755)) {
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", dir,
 			    g_strerror(errno));
 		return -1;
 	}
-	if (dump_png(ctx->normalized, dir, "normalized.png", error) ||
-	    dump_png(ctx->mask, dir, "mask.png", error) ||
-	    dump_png(ctx->composed, dir, "final.png", error))
-		return -1;
-	return 0;
+	/* The pipeline never holds these at full size; made here, for looking at. */
+	if (ctx->normalized && (lr_load_develop(ctx, 1.0) ||
+				lr_normalize_area(ctx, NULL, 1.0, FALSE, &normalized, &at) ||
+				(ctx->mask_small && lr_mask_area(ctx, normalized, &at, &mask)))) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "the stage images: %s",
+			    ctx->error ? ctx->error : vips_error_buffer());
+		vips_error_clear();
+	} else if (!dump_png(normalized, dir, "normalized.png", error) &&
+		   !dump_png(mask, dir, "mask.png", error) &&
+		   !dump_png(ctx->composed, dir, "final.png", error))
+		err = 0;
+	VIPS_UNREF(normalized);
+	VIPS_UNREF(mask);
+	return err;
 }

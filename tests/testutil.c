@@ -1,5 +1,6 @@
 /* testutil.c: see testutil.h. */
 #include "tests/testutil.h"
+#include "filters/area.h"
 #include "filters/filter.h"
 #include "pipeline/fsutil.h"
 #include "pipeline/load.h"
@@ -94,6 +95,21 @@ lr_test_run_image(VipsImage *image, const char *stage)
 	g_autofree char *path = g_build_filename(dir, "in.jpg", NULL);
 	g_assert_cmpint(vips_jpegsave(image, path, "Q", 95, NULL), ==, 0);
 	return lr_test_run(path, stage, FALSE);
+}
+
+VipsImage *
+lr_test_full_mask(LrContext *ctx, VipsImage **normalized)
+{
+	VipsImage *image, *mask;
+	LrPlacement at;
+	g_assert_cmpint(lr_load_develop(ctx, 1.0), ==, 0);
+	g_assert_cmpint(lr_normalize_area(ctx, NULL, 1.0, FALSE, &image, &at), ==, 0);
+	g_assert_cmpint(lr_mask_area(ctx, image, &at, &mask), ==, 0);
+	if (normalized)
+		*normalized = image;
+	else
+		g_object_unref(image);
+	return mask;
 }
 
 double

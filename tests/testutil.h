@@ -20,6 +20,10 @@ LrContext *lr_test_run(const char *path, const char *stage, gboolean allow_fail)
 /* Same for an in-memory image saved as a JPEG of quality 95 first. */
 LrContext *lr_test_run_image(VipsImage *image, const char *stage);
 
+/* CTX's photo normalized at full size (*NORMALIZED, may be NULL) and its product mask over it (returned),
+ * as `explain --dump` writes them: the pipeline itself never holds either whole. New references. */
+VipsImage *lr_test_full_mask(LrContext *ctx, VipsImage **normalized);
+
 /* Mean absolute difference per band value between two images of the same size (-1 if sizes differ). */
 double lr_test_mad(VipsImage *a, VipsImage *b);
 

@@ -14,11 +14,11 @@
 #include <string.h>
 
 static LrContext *
-compose_scene(LrSynthBackground background, VipsImage **truth)
+compose_scene(LrSynthBackground background, int width, int height, VipsImage **truth)
 {
 	LrSynthSpec spec;
 	VipsImage *image;
-	lr_synth_spec_default(&spec, 2400, 1800);
+	lr_synth_spec_default(&spec, width, height);
 	spec.background = background;
 	spec.centre_x = 0.45;
 	g_assert_cmpint(lr_synth_render(&spec, &image, truth), ==, 0);
@@ -31,8 +31,10 @@ static void
 test_mask_iou_plain(void)
 {
 	VipsImage *truth;
-	LrContext *ctx = compose_scene(LR_SYNTH_SHEET, &truth);
-	double iou = lr_test_iou(ctx->mask, truth);
+	LrContext *ctx = compose_scene(LR_SYNTH_SHEET, 2400, 1800, &truth);
+	VipsImage *mask = lr_test_full_mask(ctx, NULL);
+	double iou = lr_test_iou(mask, truth);
+	g_object_unref(mask);
 	g_test_message("IoU on a plain sheet: %.4f (confidence %.2f)", iou,
 		       ctx->metrics.mask_confidence);
 	g_assert_cmpfloat(iou, >=, 0.9);
@@ -40,32 +42,45 @@ test_mask_iou_plain(void)
 	lr_context_free(ctx);
 }
 
-/* Pure white background, exact; product spanning 85% of the frame, centred within 2%. */
+/* Pure white background, exact; product spanning 85% of the frame, centred within 2%; the master at
+ * the largest rendition's size (2000 px for the default profile) or the source's own when smaller. */
 static void
-test_white_background_and_framing(void)
+check_white_background_and_framing(int width, int height)
 {
 	VipsImage *truth;
-	LrContext *ctx = compose_scene(LR_SYNTH_SHEET, &truth);
+	LrContext *ctx = compose_scene(LR_SYNTH_SHEET, width, height, &truth);
 	VipsImage *master = ctx->composed;
 	g_assert_true(ctx->background_replaced);
 	g_assert_cmpint(master->Xsize, ==, master->Ysize); /* default profile: square */
+	/* The frame in source pixels, as compose makes it, and the master's scale. */
+	int side = (int)ceil(MAX(ctx->box.width, ctx->box.height) / 0.85);
+	double scale = (double)master->Xsize / side;
+	g_test_message("%dx%d: frame %d px in the source, master %d px", width, height, side,
+		       master->Xsize);
+	g_assert_cmpint(abs(master->Xsize - MIN(side, 2000)), <=, 1);
 
 	/* Where the truth mask is background, away from the product, the master must be exactly
 	 * white. "Away" is beyond 1.5% of the product's size: the mask is cut at ~400 px, so its edge
 	 * is known to a few analysis pixels, about 1% of the product here. Map the truth into the
-	 * frame the same way compose placed the photo. */
+	 * frame the same way compose placed the photo (at the master's scale). */
 	int fw = master->Xsize, fh = master->Ysize;
-	int left = ctx->box.left - (fw - ctx->box.width) / 2;
-	int top = ctx->box.top - (fh - ctx->box.height) / 2;
-	int r = (int)ceil(0.015 * MAX(ctx->box.width, ctx->box.height)), d = 2 * r + 1;
-	VipsImage *grown, *framed, *far_bg, *not_white, *bad;
+	int left = (int)lround((ctx->box.left - (side - ctx->box.width) / 2) * scale);
+	int top = (int)lround((ctx->box.top - (side - ctx->box.height) / 2) * scale);
+	int r = (int)ceil(0.015 * MAX(ctx->box.width, ctx->box.height) * scale) + 1, d = 2 * r + 1;
+	VipsImage *scaled, *grown, *framed, *far_bg, *not_white, *bad;
 	VipsImage *disc = vips_image_new_matrix(d, d);
 	for (int y = 0; y < d; y++)
 		for (int x = 0; x < d; x++)
 			*VIPS_MATRIX(disc, x, y) = (x - r) * (x - r) + (y - r) * (y - r) <= r * r ? 255 : 128;
-	g_assert_cmpint(vips_morph(truth, &grown, disc, VIPS_OPERATION_MORPHOLOGY_DILATE, NULL), ==,
+	/* Any coverage at all counts as product once scaled: the dilation starts from it. */
+	g_assert_cmpint(vips_resize(truth, &scaled, scale, "kernel", VIPS_KERNEL_LINEAR, NULL), ==, 0);
+	VipsImage *covered;
+	g_assert_cmpint(vips_moreeq_const1(scaled, &covered, 1, NULL), ==, 0);
+	g_assert_cmpint(vips_morph(covered, &grown, disc, VIPS_OPERATION_MORPHOLOGY_DILATE, NULL), ==,
 			0);
 	g_assert_cmpint(vips_embed(grown, &framed, -left, -top, fw, fh, NULL), ==, 0);
+	VIPS_UNREF(scaled);
+	VIPS_UNREF(covered);
 	g_assert_cmpint(vips_equal_const1(framed, &far_bg, 0, NULL), ==, 0);
 	g_assert_cmpint(vips_notequal_const1(master, &not_white, 255, NULL), ==, 0);
 	VipsImage *any;
@@ -102,6 +117,19 @@ test_white_background_and_framing(void)
 	VIPS_UNREF(bad);
 	g_object_unref(truth);
 	lr_context_free(ctx);
+}
+
+static void
+test_white_background_and_framing(void)
+{
+	check_white_background_and_framing(2400, 1800);
+}
+
+/* A 12 MP photo: the master is made at 2000 px from the frame's area, not at the source's size. */
+static void
+test_white_background_and_framing_scaled(void)
+{
+	check_white_background_and_framing(4000, 3000);
 }
 
 /* A profile that trusts no segmentation: the background is kept and the photo flagged. */
@@ -221,11 +249,10 @@ test_no_halo(void)
 	spec.centre_y = 0.52;
 	spec.seed = 202;
 	LrContext *ctx = compose_with(&spec,
-				      "[profile]\nname = t\n[renditions]\nsizes = 500\nformats = jpeg\n",
+				      "[profile]\nname = t\n[renditions]\nsizes = 2000\nformats = jpeg\n",
 				      &truth, &profile);
 	g_assert_true(ctx->background_replaced);
-	VipsImage *in = vips_image_copy_memory(ctx->normalized);
-	VipsImage *mask = vips_image_copy_memory(ctx->mask), *master = ctx->composed;
+	VipsImage *in, *mask = lr_test_full_mask(ctx, &in), *master = ctx->composed;
 	VipsImage *tm = vips_image_copy_memory(truth);
 	int fw = master->Xsize, fh = master->Ysize;
 	int left = ctx->box.left - (fw - ctx->box.width) / 2;
@@ -282,7 +309,7 @@ test_grey_shadow_aspect(void)
 	LrContext *ctx = compose_with(&spec,
 				      "[profile]\nname = grey\n[compose]\nbackground = #F2F2F2\n"
 				      "aspect = 3:4\nfill = 0.8\nshadow = 0.8\n"
-				      "[renditions]\nsizes = 500\nformats = jpeg\n",
+				      "[renditions]\nsizes = 2000\nformats = jpeg\n",
 				      &truth, &profile);
 	g_assert_true(ctx->background_replaced);
 	VipsImage *m = ctx->composed;
@@ -329,7 +356,7 @@ test_transparent(void)
 	spec.product = LR_SYNTH_BOWL;
 	LrContext *ctx = compose_with(&spec,
 				      "[profile]\nname = cut\n[compose]\nbackground = transparent\n"
-				      "[renditions]\nsizes = 500\nformats = jpeg\n",
+				      "[renditions]\nsizes = 2000\nformats = jpeg\n",
 				      &truth, &profile);
 	g_assert_true(ctx->background_replaced);
 	VipsImage *m = ctx->composed;
@@ -354,6 +381,8 @@ main(int argc, char **argv)
 	lr_test_init(&argc, &argv);
 	g_test_add_func("/compose/mask-iou-plain", test_mask_iou_plain);
 	g_test_add_func("/compose/white-background-and-framing", test_white_background_and_framing);
+	g_test_add_func("/compose/white-background-and-framing-scaled",
+			test_white_background_and_framing_scaled);
 	g_test_add_func("/compose/background-uncertain", test_background_uncertain);
 	g_test_add_func("/compose/no-halo", test_no_halo);
 	g_test_add_func("/compose/grey-shadow-aspect", test_grey_shadow_aspect);
