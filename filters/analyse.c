@@ -29,15 +29,6 @@ param(LrContext *ctx, const char *name)
 	return lr_param(ctx, &lr_filter_analyse, name);
 }
 
-/* Records the time since *START under NAME and restarts the clock. */
-static void
-lap(LrContext *ctx, const char *name, gint64 *start)
-{
-	gint64 now = g_get_monotonic_time();
-	lr_context_time(ctx, name, (now - *start) / 1000.0);
-	*start = now;
-}
-
 /* IN resampled so that its longest side is SIZE, never enlarged. */
 static int
 resize_to(VipsImage *in, VipsImage **out, double size, VipsKernel kernel)
@@ -83,6 +74,23 @@ static double
 luma_of(const guchar *p)
 {
 	return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
+}
+
+/* The luma plane of RGB (memory, uchar, 3 bands), Rec. 709 weights on the sRGB values in 8-bit fixed
+ * point (caller frees): the blur and noise measures need a grey plane, not colourimetry, and this is a
+ * tenth of the cost of a conversion through linear light. */
+static guchar *
+luma_plane(VipsImage *rgb)
+{
+	int w = rgb->Xsize, h = rgb->Ysize;
+	guchar *out = g_malloc((size_t)w * h);
+	for (int y = 0; y < h; y++) {
+		const guchar *p = VIPS_IMAGE_ADDR(rgb, 0, y);
+		guchar *q = out + (size_t)y * w;
+		for (int x = 0; x < w; x++, p += 3)
+			q[x] = (guchar)((54 * p[0] + 183 * p[1] + 19 * p[2] + 128) >> 8);
+	}
+	return out;
 }
 
 /* Lab chroma of the sRGB colour RGB (0..255); its lightness L* into *LIGHTNESS. */
@@ -166,7 +174,7 @@ measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
 static int
 measure_sharpness(LrContext *ctx)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 4);
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 2);
 	LrRect b = ctx->box;
 	LrPlacement at;
 	double size = param(ctx, "sharpness_size");
@@ -174,23 +182,22 @@ measure_sharpness(LrContext *ctx)
 
 	/* The mask at the same scale, cut slightly generously so the product's outline counts: the
 	 * edge between product and background is where blur shows first. */
-	if (lr_normalize_area(ctx, &b, scale, FALSE, &t[0], &at) || lr_mask_area(ctx, t[0], &at, &t[1]) ||
-	    vips_colourspace(t[0], &t[2], VIPS_INTERPRETATION_B_W, NULL) ||
-	    !(t[3] = vips_image_copy_memory(t[2])))
+	if (lr_normalize_area(ctx, &b, scale, FALSE, &t[0], &at) || lr_mask_area(ctx, t[0], &at, &t[1]))
 		return -1;
-	int w = t[3]->Xsize, h = t[3]->Ysize;
+	int w = t[0]->Xsize, h = t[0]->Ysize;
 	guchar *m = g_malloc((size_t)w * h);
 	for (int y = 0; y < h; y++) {
 		const guchar *row = VIPS_IMAGE_ADDR(t[1], 0, y);
 		for (int x = 0; x < w; x++)
 			m[(size_t)y * w + x] = row[x] >= 32 ? 255 : 0;
 	}
-	const guchar *luma = VIPS_IMAGE_ADDR(t[3], 0, 0);
+	guchar *luma = luma_plane(t[0]);
 	/* Single-level steps are the 8-bit quantisation of smooth gradients, not detail. */
 	double floor = MAX(1.0, 3 * lr_metric_noise(luma, w, h));
 	double dir[LR_BLUR_N], lo = 1, hi = 0;
 	lr_metric_blur_directions(luma, m, w, h, floor, dir);
 	g_free(m);
+	g_free(luma);
 	/* Overall blur: the worst of the four directions, so that a shake along a diagonal counts as
 	 * fully as one along an axis; a flat product, with no step above the floor in any direction,
 	 * counts as fully blurred. */
@@ -207,19 +214,17 @@ measure_sharpness(LrContext *ctx)
 static int
 analyse(LrContext *ctx)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 5);
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 4);
 	LrMetrics *m = &ctx->metrics;
-	double longest = MAX(ctx->width, ctx->height);
 
 	gint64 start = g_get_monotonic_time();
-	/* view: the photo at the largest rendition's size; analysis: the small copy. */
-	if (lr_normalize_area(ctx, NULL, MIN(1.0, param(ctx, "view_size") / longest), FALSE, &t[0],
-			      NULL) ||
-	    resize_to(t[0], &t[1], param(ctx, "analysis_size"), VIPS_KERNEL_LINEAR) ||
+	/* The analysis copy, from normalize's view (the photo at the largest rendition's size). */
+	t[0] = g_object_ref(ctx->view);
+	if (resize_to(t[0], &t[1], param(ctx, "analysis_size"), VIPS_KERNEL_LINEAR) ||
 	    !(ctx->analysis = t[2] = vips_image_copy_memory(t[1])))
 		return lr_context_fail(ctx, "internal", "The photo could not be resampled.");
 
-	lap(ctx, "analyse.resample", &start);
+	lr_context_lap(ctx, "analyse.resample", &start);
 	int w = ctx->analysis->Xsize, h = ctx->analysis->Ysize;
 	guchar *alpha = g_malloc((size_t)w * h);
 	if (lr_segment_product(VIPS_IMAGE_ADDR(ctx->analysis, 0, 0), w, h, alpha,
@@ -229,7 +234,7 @@ analyse(LrContext *ctx)
 	}
 	ctx->mask_small = t[3] = vips_image_new_from_memory_copy(alpha, (size_t)w * h, w, h, 1,
 								 VIPS_FORMAT_UCHAR);
-	lap(ctx, "analyse.segment", &start);
+	lr_context_lap(ctx, "analyse.segment", &start);
 	measure_light(ctx, ctx->analysis, alpha);
 	m->edge_contact = lr_metric_edge_contact(alpha, w, h);
 	ctx->box = mask_box(ctx, alpha, w, h);
@@ -238,13 +243,9 @@ analyse(LrContext *ctx)
 	m->fill = (double)ctx->box.width * ctx->box.height / ((double)ctx->width * ctx->height);
 
 	/* Noise in the view: luma of the photo at the size people will see it. */
-	if (vips_colourspace(t[0], &t[4], VIPS_INTERPRETATION_B_W, NULL))
-		return lr_context_fail(ctx, "internal", "The photo could not be measured.");
-	VipsImage *luma = vips_image_copy_memory(t[4]);
-	if (!luma)
-		return lr_context_fail(ctx, "internal", "The photo could not be measured.");
-	m->noise = lr_metric_noise(VIPS_IMAGE_ADDR(luma, 0, 0), luma->Xsize, luma->Ysize);
-	g_object_unref(luma);
+	guchar *luma = luma_plane(t[0]);
+	m->noise = lr_metric_noise(luma, t[0]->Xsize, t[0]->Ysize);
+	g_free(luma);
 
 	/* Blockiness is measured by the loader, on the decoded JPEG as stored. */
 
@@ -258,7 +259,7 @@ analyse(LrContext *ctx)
 		return -1;
 	if (measure_sharpness(ctx))
 		return lr_context_fail(ctx, "internal", "The sharpness could not be measured.");
-	lap(ctx, "analyse.metrics", &start);
+	lr_context_lap(ctx, "analyse.metrics", &start);
 	return 0;
 }
 
@@ -266,7 +267,6 @@ static const LrParam params[] = {
 	{ "analysis_size", "longest side of the copy the segmentation works on, px", 128, 1024, 400 },
 	{ "sharpness_size", "longest side of the product when its blur is measured, px", 256, 4096,
 	  1024 },
-	{ "view_size", "longest side at which noise is judged, px", 500, 8000, 2000 },
 	/* 250: JPEG ringing and the camera's tone curve keep a truly clipped area a few levels
 	 * under 255. */
 	{ "clip_level", "8-bit level at or above which a channel counts as clipped", 200, 255, 250 },

@@ -248,9 +248,13 @@ compose(LrContext *ctx)
 	inside.width = MIN(ctx->width, left + fw) - inside.left;
 	inside.height = MIN(ctx->height, top + fh) - inside.top;
 	double scale = MIN(1.0, size / MAX(fw, fh));
-	if (lr_normalize_area(ctx, &inside, scale, TRUE, &t[0], &at) ||
-	    lr_mask_area(ctx, t[0], &at, &t[1]) || !(t[2] = vips_image_copy_memory(t[1])))
+	gint64 start = g_get_monotonic_time();
+	if (lr_normalize_area(ctx, &inside, scale, TRUE, &t[0], &at))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
+	lr_context_lap(ctx, "compose.read", &start);
+	if (lr_mask_area(ctx, t[0], &at, &t[1]) || !(t[2] = vips_image_copy_memory(t[1])))
+		return lr_context_fail(ctx, "internal", "The product could not be framed.");
+	lr_context_lap(ctx, "compose.mask", &start);
 
 	/* The frame at the output scale, and where the area read lies in it. */
 	int ow = MAX(1, (int)lround(fw * at.scale_x)), oh = MAX(1, (int)lround(fh * at.scale_y));

@@ -80,7 +80,7 @@ typedef struct {
 	const char *exposure_note;
 } LrLight;
 
-#define LR_MAX_TIMINGS 16
+#define LR_MAX_TIMINGS 32
 
 typedef struct _LrContext {
 	VipsObject *scope;      /* parent of every temporary image of this photo */
@@ -104,7 +104,9 @@ typedef struct _LrContext {
 	VipsImage *normalized;  /* ctx->image upright, sRGB, uchar, 3 bands, light corrected; a lazy
 				   image, computed where read (stages read areas of it through
 				   lr_normalize_area()); owned by the context, remade when ctx->image is */
-	VipsImage *light_lut;   /* the light correction as a 256-entry, 3-band uchar lookup table */
+	VipsImage *light_lut;   /* the light correction as a 256-entry, 3-band uchar lookup table, or
+				   NULL when there is none */
+	VipsImage *view;        /* the whole photo normalized at view_size on its longest side, memory */
 
 	/* analyse */
 	VipsImage *analysis;    /* normalized at the analysis scale, in memory */
@@ -158,5 +160,9 @@ void lr_context_add_reason(LrContext *ctx, const char *code, double value, doubl
 
 /* Adds a timing entry. */
 void lr_context_time(LrContext *ctx, const char *name, double ms);
+
+/* Adds a timing entry NAME for the time since *START (monotonic microseconds) and restarts the clock:
+ * the steps within a stage. */
+void lr_context_lap(LrContext *ctx, const char *name, gint64 *start);
 
 #endif

@@ -451,15 +451,24 @@ lr_normalize_area(LrContext *ctx, const LrRect *area, double scale, gboolean lin
 		  VipsImage **out, LrPlacement *placement)
 {
 	LrRect r = area ? *area : (LrRect){ 0, 0, ctx->width, ctx->height };
-	double k = ctx->image_scale, rest = MIN(1.0, scale / k);
 	VipsObject *scope = VIPS_OBJECT(vips_image_new());
 	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 4);
 	int err = -1;
 
 	*out = NULL;
-	if (vips_autorot(ctx->image, &t[0], NULL))
+	/* Measuring at half the view's scale or less reads the view: normalized already, and small.
+	 * Closer to the view's scale it would be resampled twice, and a reduction by less than 2
+	 * blurs what a blur measure is looking for. */
+	gboolean from_view = !linear && ctx->view &&
+			     scale <= 0.5 * ctx->view->Xsize / ctx->width + 1e-9;
+	VipsImage *source = from_view ? ctx->view : ctx->image;
+	double k = from_view ? (double)ctx->view->Xsize / ctx->width : ctx->image_scale;
+	double rest = MIN(1.0, scale / k);
+	if (from_view)
+		t[0] = g_object_ref(source);
+	else if (vips_autorot(source, &t[0], NULL))
 		goto done;
-	/* The area in the decoded image's pixels, rounded outwards. */
+	/* The area in the source's pixels, rounded outwards. */
 	int x0 = CLAMP((int)floor(r.left * k), 0, t[0]->Xsize - 1);
 	int y0 = CLAMP((int)floor(r.top * k), 0, t[0]->Ysize - 1);
 	int x1 = CLAMP((int)ceil((r.left + r.width) * k), x0 + 1, t[0]->Xsize);
@@ -474,8 +483,12 @@ lr_normalize_area(LrContext *ctx, const LrRect *area, double scale, gboolean lin
 		/* Measuring: reduce first, so the colour conversion runs on the few pixels left. */
 		if (rest < 1 && vips_resize(t[1], &t[3], rest, "kernel", VIPS_KERNEL_LINEAR, NULL))
 			goto done;
-		if (colour(ctx, rest < 1 ? t[3] : t[1], TRUE, &t[2]) ||
-		    !(*out = vips_image_copy_memory(t[2])))
+		VipsImage *reduced = rest < 1 ? t[3] : t[1];
+		if (from_view)
+			t[2] = g_object_ref(reduced);
+		else if (colour(ctx, reduced, TRUE, &t[2]))
+			goto done;
+		if (!(*out = vips_image_copy_memory(t[2])))
 			goto done;
 	}
 	if (placement)
@@ -489,12 +502,14 @@ done:
 	return err;
 }
 
-/* Every temporary of this stage goes into a scope of its own, dropped when the stage ends. */
+/* The view (the whole photo at view_size, in memory) is made first, without the light correction; the
+ * light is estimated on a 256 px copy of it (plenty for a light, and cheap at any size), and the
+ * correction then applied to the view in place. Temporaries go into a scope of this stage's own. */
 static int
 normalize(LrContext *ctx)
 {
 	VipsObject *scope = VIPS_OBJECT(vips_image_new());
-	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 4);
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 6);
 	int err = -1;
 
 	/* Orientation: vips_autorot reads the "orientation" field and handles all eight. */
@@ -504,22 +519,43 @@ normalize(LrContext *ctx)
 	}
 	ctx->width = (int)lround(t[0]->Xsize / ctx->image_scale);
 	ctx->height = (int)lround(t[0]->Ysize / ctx->image_scale);
-	/* About 256 px is plenty to estimate a light, and keeps this cheap at any size. */
-	if (vips_resize(t[0], &t[1], MIN(1.0, 256.0 / MAX(t[0]->Xsize, t[0]->Ysize)), "kernel",
-			VIPS_KERNEL_LINEAR, NULL)) {
+	double view = lr_param(ctx, &lr_filter_normalize, "view_size");
+	double rest = MIN(1.0, view / MAX(t[0]->Xsize, t[0]->Ysize));
+	if (rest < 1 && vips_resize(t[0], &t[1], rest, "kernel", VIPS_KERNEL_LINEAR, NULL)) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
 		goto done;
 	}
-	if (colour(ctx, t[1], FALSE, &t[2]))
+	gint64 start = g_get_monotonic_time();
+	if (colour(ctx, rest < 1 ? t[1] : t[0], FALSE, &t[2]))
 		goto done;
-	if (!(t[3] = vips_image_copy_memory(t[2]))) {
+	/* A private buffer (t[2] may be the decoded image itself), since it is corrected in place. */
+	t[3] = vips_image_new_memory();
+	if (vips_image_write(t[2], t[3]) ||
+	    vips_resize(t[3], &t[4], MIN(1.0, 256.0 / MAX(t[3]->Xsize, t[3]->Ysize)), "kernel",
+			VIPS_KERNEL_LINEAR, NULL) ||
+	    !(t[5] = vips_image_copy_memory(t[4]))) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
 		goto done;
 	}
-	if (estimate_correction(ctx, t[3])) {
+	lr_context_lap(ctx, "normalize.view", &start);
+	if (estimate_correction(ctx, t[5])) {
 		lr_context_fail(ctx, "internal", "The light of this photo could not be measured.");
 		goto done;
 	}
+	if (ctx->light_lut) {
+		const guchar *lut = VIPS_IMAGE_ADDR(ctx->light_lut, 0, 0);
+		for (int y = 0; y < t[3]->Ysize; y++) {
+			guchar *p = VIPS_IMAGE_ADDR(t[3], 0, y);
+			for (int x = 0; x < 3 * t[3]->Xsize; x += 3) {
+				p[x] = lut[3 * p[x]];
+				p[x + 1] = lut[3 * p[x + 1] + 1];
+				p[x + 2] = lut[3 * p[x + 2] + 2];
+			}
+		}
+	}
+	strip_fields(t[3]);
+	t[3]->Type = VIPS_INTERPRETATION_sRGB;
+	ctx->view = lr_context_own(ctx, g_object_ref(t[3]));
 	err = lr_normalize_refresh(ctx);
 done:
 	g_object_unref(scope);
@@ -549,6 +585,8 @@ static const LrParam params[] = {
 	  1, 0.82 },
 	{ "exposure_max_gain", "largest exposure gain in linear light (1 = off)", 1, 4, 1.4 },
 	{ "exposure_min", "gains closer to 1 than this are not applied", 0, 0.5, 0.04 },
+	/* 2000: the largest rendition of most profiles, where noise is judged (analyse). */
+	{ "view_size", "longest side of the view the analysis works on, px", 500, 8000, 2000 },
 	{ NULL },
 };
 

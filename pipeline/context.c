@@ -90,3 +90,11 @@ lr_context_time(LrContext *ctx, const char *name, double ms)
 		ctx->n_timings++;
 	}
 }
+
+void
+lr_context_lap(LrContext *ctx, const char *name, gint64 *start)
+{
+	gint64 now = g_get_monotonic_time();
+	lr_context_time(ctx, name, (now - *start) / 1000.0);
+	*start = now;
+}

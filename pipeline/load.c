@@ -325,7 +325,7 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 	 * allows (lr_load_develop). Everything else is decoded whole, once. */
 	int shrink = 1;
 	if (!strcmp(ctx->format, "jpeg") && (double)header->Xsize * header->Ysize > full_pixels) {
-		double view = lr_profile_double(ctx->profile, "analyse", "view_size", 2000);
+		double view = lr_profile_double(ctx->profile, "normalize", "view_size", 2000);
 		while (shrink < 8 && MAX(header->Xsize, header->Ysize) / (2.0 * shrink) >= view)
 			shrink *= 2;
 	}
