@@ -126,6 +126,14 @@ lr_graph_set_terminals(LrGraph *graph, int x, int y, float source, float sink)
 }
 
 void
+lr_graph_add_terminals(LrGraph *graph, int x, int y, float delta)
+{
+	/* The residual is stored signed (> 0: to the source, < 0: to the sink), which is exactly the
+	 * reparametrised form: the change adds to it. */
+	graph->tr_cap[y * graph->width + x] += delta;
+}
+
+void
 lr_graph_set_edge(LrGraph *graph, int x, int y, int dir, float capacity)
 {
 	int i = y * graph->width + x;

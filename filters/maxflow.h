@@ -18,6 +18,13 @@ void lr_graph_free(LrGraph *graph);
 /* Sets the terminal capacities of node (X, Y): SOURCE to the product terminal, SINK to background. */
 void lr_graph_set_terminals(LrGraph *graph, int x, int y, float source, float sink);
 
+/* After lr_graph_maxflow(): changes the terminal capacities of node (X, Y) by DELTA (source minus sink)
+ * while keeping the flow found so far, so that the next lr_graph_maxflow() only pushes what the change
+ * adds (P. Kohli and P. Torr, "Dynamic Graph Cuts for Efficient Inference in Markov Random Fields",
+ * TPAMI 2007: adding the same amount to both terminal arcs of a node changes no cut, so a residual
+ * that would turn negative is carried over to the other arc). Edges must not be changed in between. */
+void lr_graph_add_terminals(LrGraph *graph, int x, int y, float delta);
+
 /* Sets the capacity of the edge between (X, Y) and its neighbour in direction DIR: 0 right, 1 down,
  * 2 down-right, 3 down-left. */
 void lr_graph_set_edge(LrGraph *graph, int x, int y, int dir, float capacity);

@@ -12,12 +12,31 @@
  *    absorbed; lightness gets a wider variance than chroma, and a pixel darker than a background
  *    component is judged with a still wider lightness tolerance, so soft shadows on the support stay
  *    background while a dark product of another colour does not.
+ *  - A defocus prior (lr_segment_defocus_prior()) for the photo taken in a room: when the edges at the
+ *    border are clearly softer than the sharpest edges at the centre (a depth of field: the phone
+ *    focused on the product, the room behind is blurred), the blur of each edge (S. Zhuo and T. Sim,
+ *    "Defocus map estimation from a single image", Pattern Recognition 2011, in defocus.c) becomes a
+ *    data term (soft edges: background, edges as sharp as the product's: product), the colours around
+ *    soft edges join the first background model, and a cut along a soft edge costs as much as one
+ *    across a flat area (the product is in focus, so its outline is sharp). The border's colours alone
+ *    cannot describe a room (GrabCut's known failure); focus can, and a photo in focus throughout (a
+ *    sheet, a table, a printed bedsheet) does not switch the prior on at all.
+ *  - A framing prior: the product is framed, so the log odds of product fall away from the centre.
  *  - The product model is a Gaussian mixture of the pixels that the background model finds unlikely.
- *  - Graph cut (max-flow of maxflow.c) with data terms the mixture energies and GrabCut's contrast
- *    sensitive 8-neighbour smoothness, iterated while re-fitting both models and the surface.
+ *  - Graph cut (max-flow of maxflow.c) with data terms the mixture energies and the priors, and
+ *    GrabCut's contrast sensitive 8-neighbour smoothness, iterated while re-fitting both models and
+ *    the surface. The rounds before the last cut a coarsened grid (blocks of 4, then 2 pixels, whose
+ *    data and edge terms are the sums of their pixels', as in H. Lombaert et al., "A multilevel banded
+ *    graph cuts method for fast image segmentation", ICCV 2005); the last cuts the full grid in a band
+ *    around the boundary they leave. Early rounds, whose models still overlap the background, cost
+ *    little on the small grid, a round on the same grid as the one before keeps its flow (P. Kohli and
+ *    P. Torr, "Dynamic Graph Cuts for Efficient Inference in Markov Random Fields", TPAMI 2007), and
+ *    the last one touches only the band.
  *  - Post-processing keeps every sizeable component (several objects are one product), drops specks and
  *    small border-touching clutter, fills enclosed holes and softens a 2 px edge band.
- * Confidence is explained at lr_segment_confidence().
+ * Confidence is explained at lr_segment_confidence(): a product of the colour models' separation along
+ * the boundary, plausibility checks of the mask's extent and framing, the border's complexity, and,
+ * where the photo has a depth of field, the agreement of the cut's outline with the sharp edges.
  *
  * Method (lr_segment_upsample): the fast guided filter (K. He and J. Sun, "Fast Guided Filter",
  * arXiv:1505.00996, 2015) with a colour guide (K. He, J. Sun, X. Tang, "Guided Image Filtering", TPAMI
@@ -34,11 +53,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filters/defocus.h"
 #include "filters/maxflow.h"
 
 #define LR_SEG_K 5		/* mixture components, as in GrabCut */
 #define LR_SEG_SAMPLES 4000	/* pixels per mixture fit; more changes little and costs time */
 #define LR_SEG_ITERATIONS 4	/* graph-cut / re-fit rounds; stops earlier when labels settle */
+/* The rounds before the last cut blocks (lr_segment_cut): 4 x 4 in the first, whose rough models
+ * make the longest flows, 2 x 2 after it (blocks of 4 cannot follow a round outline closely enough to
+ * keep a cut off a plank joint or a fold that runs along the block grid; and these rounds must see the
+ * whole frame, since the first can be wrong far from its boundary). The last cuts pixels in a band of
+ * LR_SEG_BAND around the boundary they leave. */
+#define LR_SEG_COARSE_FIRST 2 /* log2 of the block size */
+#define LR_SEG_COARSE 1
+#define LR_SEG_BAND ((1 << LR_SEG_COARSE) + 2) /* a block, and 2 px for the blocks' own error */
 #define LR_SEG_GAMMA 50.0f	/* GrabCut's smoothness weight */
 #define LR_SEG_BORDER_COST 3.0f /* extra cost, in nats, of calling a border seed pixel product */
 #define LR_SEG_SHADOW 0.4f	/* darker-than-background lightness deviations count this much */
@@ -49,6 +77,10 @@
  * uneven light moves lightness much more than chroma. Units are CIELAB squared. */
 static const float lr_segment_reg_bg[3] = {16.0f, 2.0f, 2.0f};
 static const float lr_segment_reg_fg[3] = {4.0f, 1.0f, 1.0f};
+
+/* The four forward neighbours of the 8-connected grid, in maxflow.h's order: right, down,
+ * down-right, down-left. */
+static const int lr_segment_dx[4] = { 1, 0, 1, -1 }, lr_segment_dy[4] = { 0, 1, 1, 1 };
 
 typedef struct {
 	int k;
@@ -71,8 +103,13 @@ typedef struct {
 	uint8_t *label;
 	float *sample; /* LR_SEG_SAMPLES * 3 */
 	float *edge;   /* n * 4 pairwise weights */
-	LrGraph *graph;
-	float *prior; /* n, framing prior: cost in nats of calling the pixel product */
+	float *prior; /* n, framing and defocus priors: cost in nats of calling the pixel product */
+	LrGraph *graph;	   /* the last whole-grid cut's graph (lr_segment_cut), or NULL */
+	int graph_shift;   /* ... its grid: blocks of 2^graph_shift */
+	float *graph_term; /* ... and the data terms it was given, per block */
+	uint8_t *dist;	/* n, scratch for distances to the boundary */
+	uint8_t *sharp; /* n, 1 at the edges as sharp as the product's (set when depth > 0) */
+	float depth;	/* 0..1, how clearly the photo shows a depth of field (lr_segment_defocus_prior) */
 	uint32_t rng;
 } LrSegState;
 
@@ -424,6 +461,40 @@ lr_segment_residual(LrSegState *s, const LrSegSurface *surf)
 	}
 }
 
+/* The Q-quantile (0..1) of the M values in A (M > 0), by partial selection (Hoare); A is reordered. */
+static float
+lr_segment_quantile(float *a, int m, double q)
+{
+	int k = (int)(m * q);
+
+	if (k >= m)
+		k = m - 1;
+	for (int lo = 0, hi = m - 1; lo < hi;) {
+		float pivot = a[(lo + hi) / 2];
+		int i = lo, j = hi;
+
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				float t = a[i];
+
+				a[i++] = a[j];
+				a[j--] = t;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[k];
+}
+
 /* Border strip seeds. Each side is tested against a mixture fitted to the other three: a stretch whose
  * cross-sections the others do not explain is taken out of the seed (a product cut off by the frame,
  * or a patch of clutter; both are better judged by the cut than forced to background). */
@@ -531,36 +602,7 @@ lr_segment_seed_border(LrSegState *s, int strip)
 			}
 			/* A high quantile of the reference's own scores, plus a margin for the optimism of
 			 * scoring the data the model was fitted to. */
-			{
-				int q = (int)(np * 0.98);
-				float *a = others;
-
-				/* Partial selection of the q-th value. */
-				for (int lo = 0, hi = np - 1; lo < hi;) {
-					float pivot = a[(lo + hi) / 2];
-					int i = lo, j = hi;
-
-					while (i <= j) {
-						while (a[i] < pivot)
-							i++;
-						while (a[j] > pivot)
-							j--;
-						if (i <= j) {
-							float t = a[i];
-
-							a[i++] = a[j];
-							a[j--] = t;
-						}
-					}
-					if (q <= j)
-						hi = j;
-					else if (q >= i)
-						lo = i;
-					else
-						break;
-				}
-				qv = a[q];
-			}
+			qv = lr_segment_quantile(others, np, 0.98);
 			free(oscore);
 			thresh = qv + 3.0f;
 			for (int p = 0; p < len[k]; p++) {
@@ -636,11 +678,141 @@ lr_segment_fit_background(LrSegState *s, LrSegGmm *bg, const uint8_t *sel, int w
 	return 0;
 }
 
+/* Framing prior of pixel (X, Y): a product photo centres the product, so the log odds of product fall with
+ * the squared elliptical distance from the centre, +-LR_SEG_CENTRE/2 nats between the centre and the
+ * middle of the sides. It only decides where colour does not (busy backgrounds). */
+static float
+lr_segment_framing(const LrSegState *s, int x, int y)
+{
+	float u = 2.0f * x / (s->width - 1) - 1.0f, v = 2.0f * y / (s->height - 1) - 1.0f;
+
+	return LR_SEG_CENTRE * (0.5f * (u * u + v * v) - 0.5f);
+}
+
+/* Defocus prior: a product photo is focused on the product, so where the photo shows a depth of field
+ * (edges near the frame's border clearly softer than the sharpest edges around its centre) a pixel whose
+ * nearby edges are much softer than the product's is likely the room behind it, and one whose edges
+ * are as sharp as the product's likely the product. The blur of every edge comes from defocus.c; the
+ * reference is the sharp end (lower quartile) of the edges in the central ellipse, where the product
+ * is framed. The cost of calling a pixel product goes from -LR_SEG_SHARP_SHARE * LR_SEG_DEFOCUS to
+ * +LR_SEG_DEFOCUS nats as the mean blur of the edges within LR_SEG_DEFOCUS_RADIUS exceeds the
+ * reference by LR_SEG_BLUR_MARGIN to LR_SEG_BLUR_MARGIN + LR_SEG_BLUR_RAMP pixels, scaled by how clearly
+ * the border is softer than the centre (0 for a photo in focus throughout: a bedsheet, a table, a photo
+ * blurred all over). Pixels with no edge near keep no cost: a flat area says nothing about focus.
+ * BLURRED marks, for the first background model, the pixels near soft edges with no sharp edge within
+ * LR_SEG_BLURRED_REACH: the colours of the room. SCRATCH holds 3 * n floats; s->dfg and s->dbg are
+ * used as scratch too (they are free until the first energies). */
+/* nats: half as much again as the framing prior's whole range (LR_SEG_CENTRE), so that where focus
+ * and framing disagree (a blurred object in the middle of the frame) focus wins. */
+#define LR_SEG_DEFOCUS 6.0f
+/* The pull towards product of edges as sharp as the product's, a share of the push of soft ones: half,
+ * since what lies in the focal plane beside the product (the floor it stands on) is sharp too, so
+ * sharpness is weaker evidence of product than softness is of background. */
+#define LR_SEG_SHARP_SHARE 0.5f
+#define LR_SEG_DEFOCUS_RADIUS 3 /* px at the analysis scale: the window a blur estimate reaches */
+/* A blur 0.4 px (sigma, at 400 px: 2 px at 2000 px) beyond the reference is within the scatter of
+ * the estimates at sharp edges; 1 px beyond it (5 px at 2000 px) is plainly visible defocus. */
+#define LR_SEG_BLUR_MARGIN 0.4f
+#define LR_SEG_BLUR_RAMP 0.6f
+/* The depth of field is read from the median edge at the border against the reference: none up to
+ * 0.3 px softer (the scatter of the estimates), clear from 0.8 px (4 px at 2000 px) on. */
+#define LR_SEG_DOF_LO 0.3f
+#define LR_SEG_DOF_HI 0.8f
+/* px: past the transition of a soft edge (3 sigma of a blur of 2.5 px) into the flat colour beyond. */
+#define LR_SEG_BLURRED_REACH 8
+static int
+lr_segment_defocus_prior(LrSegState *s, int strip, float *scratch, uint8_t *blurred)
+{
+	int w = s->width, h = s->height, nc = 0, nb = 0;
+	float *es = scratch, *sig = scratch + s->n, *wt = scratch + 2 * (size_t)s->n;
+	float *cs = s->dfg, *bs = s->dbg;
+	float sharp, border, depth, mid;
+
+	memset(blurred, 0, s->n);
+	if (lr_defocus_edges(s->lab, w, h, es))
+		return -1;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			size_t i = (size_t)y * w + x;
+			float u = 2.0f * x / (w - 1) - 1.0f, v = 2.0f * y / (h - 1) - 1.0f;
+
+			if (es[i] < 0)
+				continue;
+			if (u * u + v * v < 0.5f) /* the central ellipse, 40% of the frame */
+				cs[nc++] = es[i];
+			if (x < strip || y < strip || x >= w - strip || y >= h - strip)
+				bs[nb++] = es[i];
+		}
+	/* Too few edges to read a depth of field from (a plain sheet at the border): no prior. 50 edge
+	 * pixels are a few edges' worth, enough for the quartiles below to be more than one edge's. */
+	if (nc < 50 || nb < 50)
+		return 0;
+	/* The reference is the lower quartile of the centre, not its median: the product's own shading
+	 * and folds give soft edges too. The border's median is its typical edge. */
+	sharp = lr_segment_quantile(cs, nc, 0.25);
+	border = lr_segment_quantile(bs, nb, 0.5);
+	depth = (border - sharp - LR_SEG_DOF_LO) / (LR_SEG_DOF_HI - LR_SEG_DOF_LO);
+	if (depth <= 0)
+		return 0;
+	if (depth > 1)
+		depth = 1;
+	s->depth = depth;
+	for (int i = 0; i < s->n; i++)
+		s->sharp[i] = es[i] >= 0 && es[i] < sharp + LR_SEG_BLUR_MARGIN + 0.5f * LR_SEG_BLUR_RAMP;
+	if (lr_defocus_spread(es, w, h, LR_SEG_DEFOCUS_RADIUS, 0, FLT_MAX, sig, wt))
+		return -1;
+	for (int i = 0; i < s->n; i++) {
+		float b;
+
+		if (wt[i] <= 0)
+			continue;
+		b = (sig[i] - sharp - LR_SEG_BLUR_MARGIN) / LR_SEG_BLUR_RAMP;
+		b = b < 0 ? 0 : b > 1 ? 1 : b;
+		s->prior[i] += LR_SEG_DEFOCUS * depth * (b - LR_SEG_SHARP_SHARE * (1 - b));
+		sig[i] = depth * b;
+	}
+	/* The product is in focus, so its outline is a sharp edge: a cut along a soft edge (between
+	 * two things of the blurred room) costs as much as one across a flat area. */
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			size_t i = (size_t)y * w + x;
+
+			for (int d = 0; d < 4; d++) {
+				int nx = x + lr_segment_dx[d], ny = y + lr_segment_dy[d];
+				float soft;
+
+				if (nx < 0 || nx >= w || ny >= h || (wt[i] <= 0 && wt[(size_t)ny * w + nx] <= 0))
+					continue;
+				soft = wt[i] > 0 ? sig[i] : 0;
+				if (wt[(size_t)ny * w + nx] > 0 && sig[(size_t)ny * w + nx] > soft)
+					soft = sig[(size_t)ny * w + nx];
+				s->edge[4 * i + d] += LR_SEG_GAMMA / (d < 2 ? 1.0f : (float)M_SQRT2) * soft;
+			}
+		}
+	if (depth < 0.5f)
+		return 0;
+	/* Soft and sharp edges (split at the middle of the ramp) within reach of each pixel. */
+	mid = sharp + LR_SEG_BLUR_MARGIN + 0.5f * LR_SEG_BLUR_RAMP;
+	if (lr_defocus_spread(es, w, h, LR_SEG_BLURRED_REACH, 0, mid, cs, bs) ||
+	    lr_defocus_spread(es, w, h, LR_SEG_BLURRED_REACH, mid, FLT_MAX, sig, wt))
+		return -1;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			size_t i = (size_t)y * w + x;
+			float full = lr_segment_framing(s, x, y) + LR_SEG_DEFOCUS;
+
+			blurred[i] = bs[i] == 0 && wt[i] > 0;
+			/* Deeper into the soft-edged areas than LR_SEG_DEFOCUS_RADIUS reaches. */
+			if (blurred[i] && s->prior[i] < full)
+				s->prior[i] = full;
+		}
+	return 0;
+}
+
 /* GrabCut's contrast-sensitive smoothness, beta from the mean squared neighbour difference. */
 static void
 lr_segment_edges(LrSegState *s)
 {
-	static const int dx[4] = {1, 0, 1, -1}, dy[4] = {0, 1, 1, 1};
 	int w = s->width, h = s->height;
 	double total = 0;
 	long count = 0;
@@ -649,7 +821,7 @@ lr_segment_edges(LrSegState *s)
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++)
 			for (int d = 0; d < 4; d++) {
-				int nx = x + dx[d], ny = y + dy[d];
+				int nx = x + lr_segment_dx[d], ny = y + lr_segment_dy[d];
 
 				if (nx < 0 || nx >= w || ny >= h)
 					continue;
@@ -661,7 +833,7 @@ lr_segment_edges(LrSegState *s)
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++)
 			for (int d = 0; d < 4; d++) {
-				int nx = x + dx[d], ny = y + dy[d];
+				int nx = x + lr_segment_dx[d], ny = y + lr_segment_dy[d];
 				size_t i = (size_t)y * w + x;
 
 				if (nx < 0 || nx >= w || ny >= h) {
@@ -675,42 +847,200 @@ lr_segment_edges(LrSegState *s)
 			}
 }
 
-/* One graph cut with the current energies; returns how many labels changed, or -1. */
-static int
-lr_segment_cut(LrSegState *s)
+/* The data cost of calling pixel I product: the product model's energy and the priors (framing,
+ * defocus, border seed). */
+static float
+lr_segment_cost_fg(const LrSegState *s, size_t i)
 {
-	LrGraph *g = s->graph;
-	int changed = 0;
+	return s->dfg[i] + s->prior[i] + (s->seed[i] ? LR_SEG_BORDER_COST : 0);
+}
 
-	/* Setting every terminal and every edge again resets the residuals of the previous round. */
-	for (int y = 0; y < s->height; y++)
-		for (int x = 0; x < s->width; x++) {
-			size_t i = (size_t)y * s->width + x;
+/* Chamfer distance (1, 1 diagonal: chessboard) of each pixel to the nearest pixel of the other
+ * label, capped at 255. */
+static void
+lr_segment_distance(const uint8_t *label, int w, int h, uint8_t *dist)
+{
+	for (int i = 0; i < w * h; i++)
+		dist[i] = 255;
+	for (int pass = 0; pass < 2; pass++)
+		for (int k = 0; k < w * h; k++) {
+			int i = pass ? w * h - 1 - k : k, y = pass ? h - 1 - k / w : k / w;
+			int x = i - y * w, step = pass ? 1 : -1;
+			int d = dist[i];
+
+			for (int dx = -1; dx <= 1; dx++) {
+				int nx = x + dx, ny = y + step, q;
+
+				if (nx < 0 || nx >= w || ny < 0 || ny >= h)
+					continue;
+				q = ny * w + nx;
+				d = label[q] != label[i] ? 1 : dist[q] + 1 < d ? dist[q] + 1 : d;
+				if (d > 255)
+					d = 255;
+				if (d < dist[i])
+					dist[i] = (uint8_t)d;
+				d = dist[i];
+			}
+			if (x - step >= 0 && x - step < w) {
+				int q = i - step;
+
+				d = label[q] != label[i] ? 1 : dist[q] + 1;
+				if (d < dist[i])
+					dist[i] = (uint8_t)(d > 255 ? 255 : d);
+			}
+		}
+}
+
+/* One graph cut with the current energies, on the grid coarsened F = 2^SHIFT times (SHIFT 0: the pixel
+ * grid) and, when BAND > 0, only on the blocks within BAND pixels of the current boundary.
+ * Coarsening: a block takes the sum of its pixels' data terms and the edge between two blocks the sum
+ * of the pixel edges that cross it, so the energy of any labelling constant on blocks is exactly the
+ * pixel grid's (H. Lombaert, Y. Sun, L. Grady and C. Xu, "A multilevel banded graph cuts method for fast
+ * image segmentation", ICCV 2005, coarsen the same way). GrabCut's early rounds start from rough colour
+ * models that overlap the background over wide areas; on the pixel grid their cut routes its flow along
+ * paths hundreds of pixels long and can take a second, while on blocks it costs a few milliseconds.
+ * Banding (Lombaert et al. again): blocks further from the boundary keep their label; those next to a
+ * block in question are tied to their terminal by LR_SEG_FIXED, the rest are left out of the graph (no
+ * terminal, no edge), so the search trees never enter them. BAND must be at least F, so that a block
+ * outside the band is all one label.
+ * Returns how many pixel labels changed, or -1 if memory ran out. */
+/* Larger than all the edges of a block together can carry (8 edges per pixel of the block, each at most
+ * 2 LR_SEG_GAMMA with the defocus term): a tied block can never be cut from its terminal. */
+#define LR_SEG_FIXED(f) (16.0f * (f) * (f) * LR_SEG_GAMMA)
+enum { LR_SEG_OUT, LR_SEG_TIED, LR_SEG_FREE };
+static int
+lr_segment_cut(LrSegState *s, int shift, int band)
+{
+	int w = s->width, h = s->height, f = 1 << shift, changed = -1;
+	int cw = (w + f - 1) >> shift, ch = (h + f - 1) >> shift;
+	size_t cn = (size_t)cw * ch;
+	/* The previous round's graph, when it cut the same whole grid: only the data terms differ, and
+	 * the flow it found is kept (lr_graph_add_terminals). */
+	int reuse = band <= 0 && s->graph && s->graph_shift == shift;
+	/* On the pixel grid the edges are the pixels' own. */
+	float *term = calloc(cn, sizeof(float));
+	float *edge = shift && !reuse ? calloc(cn * 4, sizeof(float)) : s->edge;
+	uint8_t *state = malloc(cn), *near = malloc(cn);
+	LrGraph *g = reuse ? s->graph : lr_graph_new(cw, ch);
+
+	if (!term || !edge || !state || !near || !g)
+		goto out;
+	memset(near, 255, cn);
+	if (band > 0)
+		lr_segment_distance(s->label, w, h, s->dist);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int bx = x >> shift, by = y >> shift;
+			size_t i = (size_t)y * w + x, b = (size_t)by * cw + bx;
+
+			if (band > 0 && s->dist[i] < near[b])
+				near[b] = s->dist[i];
+			term[b] += s->dbg[i] - lr_segment_cost_fg(s, i);
+			for (int d = 0; d < 4 && shift && !reuse; d++) {
+				int nx = x + lr_segment_dx[d], ny = y + lr_segment_dy[d], ex, ey, sx = bx;
+
+				if (nx < 0 || nx >= w || ny >= h)
+					continue;
+				ex = (nx >> shift) - bx;
+				ey = (ny >> shift) - by;
+				if (!ex && !ey)
+					continue;
+				/* Forward directions as the grid has them; (-1, 0) is (1, 0) seen from the
+				 * other block. */
+				if (ey == 0 && ex < 0) {
+					sx = bx - 1;
+					ex = 1;
+				}
+				edge[4 * ((size_t)by * cw + sx) + (ey == 0 ? 0 : ex == 0 ? 1 : ex > 0 ? 2 : 3)] +=
+					s->edge[4 * i + d];
+			}
+		}
+	for (size_t b = 0; b < cn; b++)
+		state[b] = band <= 0 || near[b] <= band ? LR_SEG_FREE : LR_SEG_OUT;
+	for (int by = 0; by < ch; by++)
+		for (int bx = 0; bx < cw; bx++)
+			if (state[(size_t)by * cw + bx] == LR_SEG_FREE)
+				for (int dy = -1; dy <= 1; dy++)
+					for (int dx = -1; dx <= 1; dx++) {
+						int nx = bx + dx, ny = by + dy;
+
+						if (nx >= 0 && nx < cw && ny >= 0 && ny < ch &&
+						    state[(size_t)ny * cw + nx] == LR_SEG_OUT)
+							state[(size_t)ny * cw + nx] = LR_SEG_TIED;
+					}
+	for (int by = 0; by < ch; by++)
+		for (int bx = 0; bx < cw; bx++) {
+			size_t b = (size_t)by * cw + bx;
 			/* Source side is product: a node there pays its sink arc, the product energy. */
-			float cost_fg = s->dfg[i] + s->prior[i] + (s->seed[i] ? LR_SEG_BORDER_COST : 0);
-			float diff = s->dbg[i] - cost_fg;
+			float t = term[b];
 
-			lr_graph_set_terminals(g, x, y, diff > 0 ? diff : 0, diff < 0 ? -diff : 0);
-			for (int d = 0; d < 4; d++)
-				lr_graph_set_edge(g, x, y, d, s->edge[4 * i + d]);
+			if (reuse) {
+				lr_graph_add_terminals(g, bx, by, t - s->graph_term[b]);
+				continue;
+			}
+			if (state[b] == LR_SEG_OUT)
+				t = 0;
+			else if (state[b] == LR_SEG_TIED)
+				t = s->label[(size_t)by * f * w + bx * f] ? LR_SEG_FIXED(f) : -LR_SEG_FIXED(f);
+			lr_graph_set_terminals(g, bx, by, t > 0 ? t : 0, t < 0 ? -t : 0);
+			for (int d = 0; d < 4; d++) {
+				int nx = bx + lr_segment_dx[d], ny = by + lr_segment_dy[d];
+				int out = state[b] == LR_SEG_OUT ||
+					  (nx >= 0 && nx < cw && ny < ch && state[(size_t)ny * cw + nx] == LR_SEG_OUT);
+
+				lr_graph_set_edge(g, bx, by, d, out ? 0 : edge[4 * b + d]);
+			}
 		}
 	if (lr_graph_maxflow(g) < 0)
-		return -1;
-	for (int y = 0; y < s->height; y++)
-		for (int x = 0; x < s->width; x++) {
-			size_t i = (size_t)y * s->width + x;
-			uint8_t l = (uint8_t)lr_graph_is_source(g, x, y);
+		goto out;
+	if (band <= 0 && g != s->graph) {
+		/* Kept for the next round on the same grid. */
+		float *keep = realloc(s->graph_term, cn * sizeof(float));
 
-			changed += l != s->label[i];
-			s->label[i] = l;
+		if (!keep)
+			goto out;
+		s->graph_term = keep;
+		lr_graph_free(s->graph);
+		s->graph = g;
+		s->graph_shift = shift;
+	}
+	if (g == s->graph)
+		memcpy(s->graph_term, term, cn * sizeof(float));
+	changed = 0;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			size_t i = (size_t)y * w + x;
+
+			if (state[(size_t)(y >> shift) * cw + (x >> shift)] == LR_SEG_FREE) {
+				uint8_t l = (uint8_t)lr_graph_is_source(g, x >> shift, y >> shift);
+
+				changed += l != s->label[i];
+				s->label[i] = l;
+			}
 		}
+out:
+	free(term);
+	if (edge != s->edge)
+		free(edge);
+	free(state);
+	free(near);
+	if (g != s->graph)
+		lr_graph_free(g);
 	return changed;
 }
 
+/* Both mixtures' energies at every pixel or, with REACH > 0, at the pixels within REACH of the current
+ * boundary (the others are set to 0: nothing reads them). */
 static void
-lr_segment_energies(LrSegState *s, const LrSegGmm *fg, const LrSegGmm *bg)
+lr_segment_energies(LrSegState *s, const LrSegGmm *fg, const LrSegGmm *bg, int reach)
 {
+	if (reach > 0)
+		lr_segment_distance(s->label, s->width, s->height, s->dist);
 	for (int i = 0; i < s->n; i++) {
+		if (reach > 0 && s->dist[i] > reach) {
+			s->dbg[i] = s->dfg[i] = 0;
+			continue;
+		}
 		s->dbg[i] = lr_segment_gmm_energy(bg, s->resid + 3 * i, LR_SEG_SHADOW);
 		s->dfg[i] = lr_segment_gmm_energy(fg, s->lab + 3 * i, 1.0f);
 	}
@@ -835,41 +1165,6 @@ fail:
 	return -1;
 }
 
-/* Chamfer distance (1, 1 diagonal: chessboard) of each pixel to the nearest pixel of the other
- * label, capped at 255. */
-static void
-lr_segment_distance(const uint8_t *label, int w, int h, uint8_t *dist)
-{
-	for (int i = 0; i < w * h; i++)
-		dist[i] = 255;
-	for (int pass = 0; pass < 2; pass++)
-		for (int k = 0; k < w * h; k++) {
-			int i = pass ? w * h - 1 - k : k, x = i % w, y = i / w;
-			int step = pass ? 1 : -1;
-			int d = dist[i];
-
-			for (int dx = -1; dx <= 1; dx++) {
-				int nx = x + dx, ny = y + step, q;
-
-				if (nx < 0 || nx >= w || ny < 0 || ny >= h)
-					continue;
-				q = ny * w + nx;
-				d = label[q] != label[i] ? 1 : dist[q] + 1 < d ? dist[q] + 1 : d;
-				if (d > 255)
-					d = 255;
-				if (d < dist[i])
-					dist[i] = (uint8_t)d;
-				d = dist[i];
-			}
-			if (x - step >= 0 && x - step < w) {
-				int q = i - step;
-
-				d = label[q] != label[i] ? 1 : dist[q] + 1;
-				if (d < dist[i])
-					dist[i] = (uint8_t)(d > 255 ? 255 : d);
-			}
-		}
-}
 
 /* How many distinct colours the frame's border passes through in long stretches: the perimeter one
  * pixel in, lightly smoothed, is cut wherever the colour leaves the running mean of the current stretch
@@ -924,7 +1219,41 @@ lr_segment_border_colours(const LrSegState *s)
 	return nd;
 }
 
-/* Confidence 0..1, a product of five factors:
+/* The focus agreement (below) that leaves a cut unconfirmed, and the one that confirms it: with
+ * 90% of its outline on sharp edges a cut is not running through the room anywhere much; with 70%,
+ * a third of the product's outline or a whole object of the room is in doubt. */
+#define LR_SEG_FOCUS_LO 0.7
+#define LR_SEG_FOCUS_HI 0.9
+
+/* Share of the cut's outline (product pixels next to background, DIST == 1) that lies within 2 px of
+ * an edge as sharp as the product's: where the photo has a depth of field, a right cut runs along the
+ * product's sharp outline, a wrong one through the soft room. */
+static double
+lr_segment_focus_agreement(const LrSegState *s, const uint8_t *dist)
+{
+	int w = s->width, h = s->height;
+	long on = 0, total = 0;
+
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			size_t i = (size_t)y * w + x;
+			int hit = 0;
+
+			if (!s->label[i] || dist[i] != 1 || x == 0 || y == 0 || x == w - 1 || y == h - 1)
+				continue;
+			for (int dy = -2; dy <= 2 && !hit; dy++)
+				for (int dx = -2; dx <= 2 && !hit; dx++) {
+					int nx = x + dx, ny = y + dy;
+
+					hit = nx >= 0 && nx < w && ny >= 0 && ny < h && s->sharp[(size_t)ny * w + nx];
+				}
+			on += hit;
+			total++;
+		}
+	return total ? (double)on / total : 0;
+}
+
+/* Confidence 0..1, a product of six factors:
  *  - separation: over a band 2..8 px either side of the final boundary, the mean posterior margin
  *    tanh(m / 2) of the final label, m the energy difference of the two colour models (negative
  *    where the colours favour the other label). Near 1 when product and background colours are
@@ -942,7 +1271,15 @@ lr_segment_border_colours(const LrSegState *s)
  *    background as a few colours (a sheet, a table, a print that repeats finely); a border that runs
  *    through many differently coloured objects (a room) is GrabCut's known failure, and a confident
  *    colour separation there proves nothing. With C distinct long stretches of colour on the border
- *    (lr_segment_border_colours), the confidence is scaled by 2 / C once C exceeds 2. */
+ *    (lr_segment_border_colours), the confidence is scaled by 2 / C once C exceeds 2 -- unless focus
+ *    vouches for the cut: where the photo shows a depth of field (lr_segment_defocus_prior), an
+ *    independent cue says which side of the outline is in focus, and the factor rises back towards 1
+ *    with the depth of field and the focus agreement below.
+ *  - focus: where the photo shows a depth of field, the share F of the cut's outline that runs along
+ *    edges as sharp as the product's (lr_segment_focus_agreement): a right cut follows the product's
+ *    sharp outline, a wrong one runs through the soft room. F maps to 0..1 between LR_SEG_FOCUS_LO and
+ *    LR_SEG_FOCUS_HI; a cut that disagrees with focus loses up to half its confidence. No depth of
+ *    field, no effect. */
 static double
 lr_segment_confidence(LrSegState *s, uint8_t *dist)
 {
@@ -988,8 +1325,14 @@ lr_segment_confidence(LrSegState *s, uint8_t *dist)
 	double side_factor = sides >= 4 ? 0.25 : sides == 3 || opposite ? 0.5 : 1.0;
 	int colours = lr_segment_border_colours(s);
 	double complexity = colours <= 2 ? 1.0 : 2.0 / colours;
+	double focus = (lr_segment_focus_agreement(s, dist) - LR_SEG_FOCUS_LO) /
+		       (LR_SEG_FOCUS_HI - LR_SEG_FOCUS_LO);
 
-	return sep * found * framing * side_factor * complexity;
+	focus = focus < 0 ? 0 : focus > 1 ? 1 : focus;
+	complexity += (1 - complexity) * s->depth * focus;
+	focus = 1 - 0.5 * s->depth * (1 - focus);
+
+	return sep * found * framing * side_factor * complexity * focus;
 }
 
 /* Soft edge: 5x5 binomial blur of the binary label. Exact integers, so the interior stays exactly
@@ -1028,7 +1371,7 @@ lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, doub
 {
 	LrSegState s = {0};
 	LrSegGmm fg, bg;
-	int strip, err = -1, nfg = 0;
+	int strip, err = -1, nfg = 0, settled = 0;
 	float thresh;
 
 	*confidence = 0;
@@ -1048,71 +1391,47 @@ lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, doub
 	s.label = malloc(s.n);
 	s.sample = malloc(LR_SEG_SAMPLES * 3 * sizeof(float));
 	s.edge = malloc((size_t)s.n * 4 * sizeof(float));
-	s.graph = lr_graph_new(width, height);
 	s.prior = malloc((size_t)s.n * sizeof(float));
+	s.sharp = calloc(s.n, 1);
+	s.dist = malloc(s.n);
 	if (!s.lab || !s.resid || !s.dfg || !s.dbg || !s.seed || !s.label || !s.sample || !s.edge ||
-	    !s.graph || !s.prior)
+	    !s.prior || !s.sharp || !s.dist)
 		goto out;
 
 	lr_segment_to_lab(rgb, s.n, s.lab);
 	if (lr_segment_smooth(s.lab, width, height))
 		goto out;
 	lr_segment_edges(&s);
-	/* Framing prior: a product photo centres the product, so the log odds of product fall with the
-	 * squared elliptical distance from the centre, +-LR_SEG_CENTRE/2 nats between the centre and
-	 * the middle of the sides. It only decides where colour does not (busy backgrounds). */
 	for (int y = 0; y < height; y++)
-		for (int x = 0; x < width; x++) {
-			float u = 2.0f * x / (width - 1) - 1.0f, v = 2.0f * y / (height - 1) - 1.0f;
-
-			s.prior[(size_t)y * width + x] = LR_SEG_CENTRE * (0.5f * (u * u + v * v) - 0.5f);
-		}
+		for (int x = 0; x < width; x++)
+			s.prior[(size_t)y * width + x] = lr_segment_framing(&s, x, y);
 
 	strip = (int)lrint(0.03 * (width < height ? width : height));
 	if (strip < 2)
 		strip = 2;
 	if (lr_segment_seed_border(&s, strip))
 		goto out;
-	if (lr_segment_fit_background(&s, &bg, s.seed, 1))
+	/* The first background model sees the border seed and the blurred surroundings. */
+	if (lr_segment_defocus_prior(&s, strip, s.resid, s.label))
+		goto out;
+	for (int i = 0; i < s.n; i++)
+		s.label[i] = s.label[i] || s.seed[i];
+	if (lr_segment_fit_background(&s, &bg, s.label, 1))
 		goto out;
 
 	/* Product seeds: pixels off the seed that the background model explains worse than nearly all
 	 * of the seed itself. */
 	{
 		float *e = s.dfg; /* scratch */
-		int m = 0, q;
+		int m = 0;
 
 		for (int i = 0; i < s.n; i++) {
 			s.dbg[i] = lr_segment_gmm_energy(&bg, s.resid + 3 * i, LR_SEG_SHADOW);
 			if (s.seed[i])
 				e[m++] = s.dbg[i];
 		}
-		q = (int)(m * 0.99);
-		/* Selection of the q-th value (m > 0: the seed is never empty). */
-		for (int lo = 0, hi = m - 1; lo < hi;) {
-			float pivot = e[(lo + hi) / 2];
-			int i = lo, j = hi;
-
-			while (i <= j) {
-				while (e[i] < pivot)
-					i++;
-				while (e[j] > pivot)
-					j--;
-				if (i <= j) {
-					float t = e[i];
-
-					e[i++] = e[j];
-					e[j--] = t;
-				}
-			}
-			if (q <= j)
-				hi = j;
-			else if (q >= i)
-				lo = i;
-			else
-				break;
-		}
-		thresh = (m ? e[q] : 0) + 2.0f;
+		/* m > 0: the seed is never empty. */
+		thresh = lr_segment_quantile(e, m, 0.99) + 2.0f;
 	}
 	for (int i = 0; i < s.n; i++) {
 		s.label[i] = !s.seed[i] && s.dbg[i] > thresh + s.prior[i];
@@ -1131,26 +1450,37 @@ lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, doub
 		lr_segment_gmm_fit(&fg, s.sample, m, lr_segment_reg_fg, &s.rng);
 	}
 
-	for (int it = 0; it < LR_SEG_ITERATIONS; it++) {
+	/* GrabCut's rounds on the coarse grid, which settles which regions are product, then one cut at
+	 * full resolution around the boundary they leave. */
+	for (int it = 0;; it++) {
 		int changed, m;
 
-		lr_segment_energies(&s, &fg, &bg);
-		changed = lr_segment_cut(&s);
+		if (it == LR_SEG_ITERATIONS - 1 || settled) {
+			/* The last cut reads the band; the confidence, 8 px either side of the boundary
+			 * the cut leaves in it (lr_segment_confidence). */
+			lr_segment_energies(&s, &fg, &bg, LR_SEG_BAND + 8 + 1);
+			if (lr_segment_cut(&s, 0, LR_SEG_BAND) < 0)
+				goto out;
+			break;
+		}
+		lr_segment_energies(&s, &fg, &bg, 0);
+		changed = lr_segment_cut(&s, it ? LR_SEG_COARSE : LR_SEG_COARSE_FIRST, 0);
 		if (changed < 0)
 			goto out;
-		if (it == LR_SEG_ITERATIONS - 1 || changed < s.n / 1000)
-			break;
+		settled = changed < s.n / 1000;
 		if (lr_segment_fit_background(&s, &bg, s.label, 0))
 			goto out;
 		m = lr_segment_collect(&s, s.lab, s.label, 1, NULL);
-		if (m < 30)
+		if (m < 30) {
+			/* No product left to model: the cut at full resolution cannot find one either. */
 			break;
+		}
 		lr_segment_gmm_fit(&fg, s.sample, m, lr_segment_reg_fg, &s.rng);
 	}
 
 	if (lr_segment_clean(&s))
 		goto out;
-	*confidence = lr_segment_confidence(&s, s.seed);
+	*confidence = lr_segment_confidence(&s, s.dist);
 	lr_segment_soften(s.label, width, height, alpha, (uint16_t *)s.dfg);
 	err = 0;
 out:
@@ -1162,8 +1492,11 @@ out:
 	free(s.label);
 	free(s.sample);
 	free(s.edge);
-	lr_graph_free(s.graph);
 	free(s.prior);
+	lr_graph_free(s.graph);
+	free(s.graph_term);
+	free(s.sharp);
+	free(s.dist);
 	return err;
 }
 

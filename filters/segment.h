@@ -1,9 +1,11 @@
 /* segment.h: the product/background segmentation the analyse stage applies.
  *
  * lr_segment_product() works at a small analysis scale on a plain RGB buffer: a background colour model
- * seeded from the image border and a product model, refined by graph cuts (GrabCut-style iterations on an
- * 8-connected grid, solved with the max-flow in maxflow.h). lr_segment_upsample() carries the small
- * mask back to full resolution with an edge-aware (guided) filter so the edge follows the full-size image.
+ * seeded from the image border and a product model, with a framing prior and, when the photo shows a
+ * depth of field, a defocus prior (defocus.h: the room behind the product is blurred, the product sharp),
+ * refined by graph cuts (GrabCut-style iterations on a coarsened, then the full 8-connected grid, solved
+ * with the max-flow in maxflow.h). lr_segment_upsample() carries the small mask back to full resolution
+ * with an edge-aware (guided) filter so the edge follows the full-size image.
  */
 #ifndef LR_SEGMENT_H
 #define LR_SEGMENT_H
@@ -15,7 +17,8 @@
  * Several separate objects in the middle of the frame are all product. Shadows cast on the supporting
  * surface are background.
  * *CONFIDENCE receives how sure the segmentation is, 0..1 (low when product and background colours
- * overlap, when no clear product was found, or when the product fills nearly all the frame).
+ * overlap, when no clear product was found, when the product fills nearly all the frame, or when the
+ * background is a busy scene and focus does not confirm the cut's outline).
  * Returns 0, or -1 if memory ran out. */
 int lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, double *confidence);
 
