@@ -35,11 +35,10 @@ static const SampleDef sample_defs[] = {
      101, 1, TRUE, "accepted", "-"},
     {"bowl-wood", 0, 0, FALSE, FALSE, LR_SYNTH_BOWL, LR_SYNTH_WOOD, 0.72, 0.5, 0.52, 0, 1, 0, 202,
      1, FALSE, "accepted", "-"},
-    /* A cluttered room: the border-seeded cut cannot yet separate the product from many colourful
-     * objects touching it; the segmentation's confidence knows it (the border runs through many
-     * colours), so the photo goes to review with its background kept (issue 5). */
+    /* A cluttered room behind a sharp product: the defocus prior tells the blurred room from the
+     * product, so it is cut out like any other (issue 5). */
     {"textile-clutter", 0, 0, FALSE, FALSE, LR_SYNTH_TEXTILE, LR_SYNTH_CLUTTER, 0.66, 0.5, 0.55, 0,
-     1, 0, 303, 1, TRUE, "needs_review", "background_uncertain"},
+     1, 0, 303, 1, TRUE, "accepted", "-"},
     {"rotated-6", 0, 0, TRUE, FALSE, LR_SYNTH_TEXTILE, LR_SYNTH_SHEET, 0.78, 0.5, 0.5, 0, 1, 0, 404,
      6, TRUE, "accepted", "-"},
     {"rotated-3", 0, 0, FALSE, FALSE, LR_SYNTH_BOWL, LR_SYNTH_SHEET, 0.7, 0.5, 0.5, 0, 1, 0, 505, 3,
