@@ -1,12 +1,13 @@
-/* metrics.c: blur (overall and by direction), noise, JPEG blockiness and frame-contact measures on
- * plain buffers (see metrics.h). */
+/* metrics.c: blur (overall and by direction), noise, JPEG blockiness, exposure, clipping and
+ * frame-contact measures on plain buffers (see metrics.h). */
 #include "filters/metrics.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-/* The re-blur ratio along direction (DX, DY): the share of the neighbour steps along it, counted where
- * larger than FLOOR, that a 9-tap box blur along the same direction removes; -1 when no step counts. */
+/* The re-blur ratio along direction (DX, DY): of the neighbour steps along it larger than FLOOR, how much
+ * survives a 9-tap box blur along the same direction, each step weighted by its own size (see
+ * metrics.h); -1 when no step counts. */
 static double
 blur_along(const guchar *luma, const guchar *mask, int width, int height, double floor, int dx,
 	   int dy, double *blurred)
@@ -35,8 +36,13 @@ blur_along(const guchar *luma, const guchar *mask, int width, int height, double
 			 * would otherwise be most of what is left, and read as sharp. */
 			if (df <= floor)
 				continue;
-			d_sum += df;
-			v_sum += MAX(0.0, df - fabs(blurred[i] - blurred[j]));
+			/* Weighted by the step itself: the few strong steps of the product's edges
+			 * and pattern decide, not the many small ones of a fine weave's residue or
+			 * of grain that passed the floor (a shake leaves those sharp across its
+			 * path and so read a shaken photo as sharp; a smooth glazed bowl has
+			 * hardly any, so it is judged by its outline and rim). */
+			d_sum += df * df;
+			v_sum += df * MAX(0.0, df - fabs(blurred[i] - blurred[j]));
 		}
 	return d_sum < 1 ? -1 : (d_sum - v_sum) / d_sum;
 }
@@ -107,6 +113,39 @@ lr_metric_noise(const guchar *luma, int width, int height)
 	double sigma = sigmas[n / 10];
 	g_free(sigmas);
 	return sigma;
+}
+
+double
+lr_metric_highlight(const guchar *rgb, int width, int height, size_t stride)
+{
+	guint64 hist[256] = { 0 }, total = (guint64)width * height, acc = 0;
+	for (int y = 0; y < height; y++) {
+		const guchar *p = rgb + (size_t)y * stride;
+		for (int x = 0; x < width; x++, p += 3)
+			hist[MAX(p[0], MAX(p[1], p[2]))]++;
+	}
+	for (int i = 0; i < 256; i++) {
+		acc += hist[i];
+		if (acc >= 0.99 * total)
+			return i / 255.0;
+	}
+	return 1.0;
+}
+
+double
+lr_metric_clipped(const guchar *rgb, const guchar *mask, int width, int height, size_t stride,
+		  int level)
+{
+	double n = 0, clipped = 0;
+	for (int y = 0; y < height; y++) {
+		const guchar *p = rgb + (size_t)y * stride, *m = mask + (size_t)y * width;
+		for (int x = 0; x < width; x++, p += 3)
+			if (m[x] >= 128) {
+				n++;
+				clipped += MAX(p[0], MAX(p[1], p[2])) >= level;
+			}
+	}
+	return n ? clipped / n : 0;
 }
 
 double

@@ -5,9 +5,9 @@
  * wooden table, varied deterministically by its index — with one fault of a given kind and strength.
  * Severities are stated at the scale a shopper sees: blur and shake in pixels at a 1024 px view of the
  * product, noise in 8-bit levels at the 2000 px view, so the same label means the same visible fault
- * whatever the frame's resolution; overexposure as the share of the product clipped. Degradations the
- * generator does not do (shake, strong casts) are applied to the rendered photo here; samples/synth.c
- * is not changed.
+ * whatever the frame's resolution; overexposure as the share of the product clipped at that 2000 px
+ * view. Degradations the generator does not do (shake, strong casts) are applied to the rendered
+ * photo here; samples/synth.c is not changed.
  */
 #ifndef LR_LABELSET_H
 #define LR_LABELSET_H

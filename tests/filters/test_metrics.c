@@ -145,6 +145,45 @@ test_noise_estimate(void)
 	}
 }
 
+/* Exposure by the brightest channel: a saturated orange field reads by its red channel, not by its
+ * lower luma; one bright pixel in a hundred and fifty does not move the 99th percentile. */
+static void
+test_highlight(void)
+{
+	const int w = 100, h = 60;
+	guchar *rgb = g_malloc(w * h * 3);
+	for (int i = 0; i < w * h; i++) {
+		rgb[3 * i] = 220;
+		rgb[3 * i + 1] = 120;
+		rgb[3 * i + 2] = 40;
+	}
+	for (int i = 0; i < 40; i++)
+		memset(rgb + 3 * i * 150, 255, 3);
+	g_assert_cmpfloat(fabs(lr_metric_highlight(rgb, w, h, w * 3) - 220 / 255.0), <, 1e-9);
+	g_free(rgb);
+}
+
+/* Clipping: only the product counts, and a pixel counts when any one channel is at the level. */
+static void
+test_clipped(void)
+{
+	const int w = 40, h = 20;
+	guchar *rgb = g_malloc0(w * h * 3), *mask = g_malloc0(w * h);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			guchar *p = rgb + 3 * (y * w + x);
+			mask[y * w + x] = x < 20 ? 255 : 0;
+			/* product: a quarter clipped in red only; background: all white */
+			p[0] = x < 20 ? (x < 5 ? 252 : 200) : 255;
+			p[1] = p[2] = x < 20 ? 90 : 255;
+		}
+	g_assert_cmpfloat(fabs(lr_metric_clipped(rgb, mask, w, h, w * 3, 250) - 0.25), <, 1e-9);
+	memset(mask, 0, w * h);
+	g_assert_cmpfloat(lr_metric_clipped(rgb, mask, w, h, w * 3, 250), ==, 0);
+	g_free(rgb);
+	g_free(mask);
+}
+
 /* Frame contact: a mask touching the left edge along a third of it, and one clear of every edge. */
 static void
 test_edge_contact(void)
@@ -190,6 +229,8 @@ main(int argc, char **argv)
 	g_test_add_func("/metrics/blockiness", test_blockiness);
 	g_test_add_func("/metrics/noise-estimate", test_noise_estimate);
 	g_test_add_func("/metrics/edge-contact", test_edge_contact);
+	g_test_add_func("/metrics/highlight", test_highlight);
+	g_test_add_func("/metrics/clipped", test_clipped);
 	g_test_add_func("/metrics/underexposure", test_underexposure);
 	return g_test_run();
 }

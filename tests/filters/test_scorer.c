@@ -17,12 +17,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The recall line of issue 6. */
+/* The lines of issue 6: recall of every reason, and the share of the clean photos accepted. (The fit
+ * weighs a false alarm on a clean photo as several misses, models/fit.c, so a refit that loses clean
+ * photos shows here first.) */
 #define REQUIRED 0.95
-/* Issue 6 asks 0.95 of the clean photos accepted too; the fitted scorer reaches 0.90 (18 of 20 here,
- * 36 of 40 on the full set: specular glints on glazed bowls read as clipping, dark wood as
- * underexposure). This floor guards against regression until the fit weighs false alarms more. */
-#define REQUIRED_CLEAN 0.85
+#define REQUIRED_CLEAN 0.95
 /* 20 clean photos (so that one may fail) and 5 of each of the 9 faults at about 3 MP: 65 photos. */
 #define N_CLEAN 20
 #define N_EACH 5
