@@ -528,7 +528,8 @@ normalize(LrContext *ctx)
 	gint64 start = g_get_monotonic_time();
 	if (colour(ctx, rest < 1 ? t[1] : t[0], FALSE, &t[2]))
 		goto done;
-	/* A private buffer (t[2] may be the decoded image itself), since it is corrected in place. */
+	/* A private buffer (t[2] may be the decoded image itself), since it is corrected in place; it
+	 * takes colour()'s header, stripped and sRGB already. */
 	t[3] = vips_image_new_memory();
 	if (vips_image_write(t[2], t[3]) ||
 	    vips_resize(t[3], &t[4], MIN(1.0, 256.0 / MAX(t[3]->Xsize, t[3]->Ysize)), "kernel",
@@ -553,8 +554,6 @@ normalize(LrContext *ctx)
 			}
 		}
 	}
-	strip_fields(t[3]);
-	t[3]->Type = VIPS_INTERPRETATION_sRGB;
 	ctx->view = lr_context_own(ctx, g_object_ref(t[3]));
 	err = lr_normalize_refresh(ctx);
 done:

@@ -1,11 +1,14 @@
 /* load.c: type sniffing, limits and decoding (see load.h). */
 #include "pipeline/load.h"
 #include "filters/area.h"
+#include "filters/filter.h"
 #include "filters/metrics.h"
 #include "pipeline/exif.h"
 #include "pipeline/profile.h"
 
 #include <string.h>
+
+extern const LrFilter lr_filter_normalize;
 
 /* The loaders we accept, by libvips class name prefix, and the format name we report. */
 static const struct {
@@ -198,20 +201,13 @@ icc_description(VipsImage *image)
 	return g_strndup((const char *)p + 16, 4);
 }
 
-/* Decodes DATA (FORMAT, already sniffed) into memory, shrunk on load by SHRINK (1, 2, 4, 8: JPEG only),
- * within the decode-time limit from START; *DECODED is a new reference. HEADER (may be NULL) receives
- * the header image, owned by CTX. Returns 0, or -1 with CTX failed. */
-static int
-decode(LrContext *ctx, const void *data, gsize length, const char *format, int shrink, gint64 start,
-       VipsImage **header_out, VipsImage **decoded)
+/* Opens DATA's header (FORMAT, already sniffed), shrunk on load by SHRINK (1, 2, 4, 8: JPEG only):
+ * nothing is decoded until the pixels are asked for. The header belongs to CTX. Returns it, or NULL with
+ * CTX failed. */
+static VipsImage *
+open_header(LrContext *ctx, const void *data, gsize length, const char *format, int shrink)
 {
-	/* A 200 MP JPEG decodes in about 4 s on one core; nothing a phone makes comes near 60 s. */
-	double max_seconds = lr_profile_double(ctx->profile, "limits", "max_decode_seconds", 60);
 	VipsImage *header;
-
-	if (decoded)
-		*decoded = NULL;
-	/* Open the header only: nothing is decoded until the pixels are asked for. */
 	if (shrink > 1)
 		header = vips_image_new_from_buffer(data, length, "", "fail_on",
 						    VIPS_FAIL_ON_TRUNCATED, "access",
@@ -220,16 +216,24 @@ decode(LrContext *ctx, const void *data, gsize length, const char *format, int s
 		header = vips_image_new_from_buffer(data, length, "", "fail_on",
 						    VIPS_FAIL_ON_TRUNCATED, "access",
 						    VIPS_ACCESS_SEQUENTIAL, NULL);
-	if (!header)
-		return fail_from_vips(ctx, format, TRUE);
-	lr_context_own(ctx, header);
-	if (header_out) {
-		*header_out = header;
-		return 0;
+	if (!header) {
+		fail_from_vips(ctx, format, TRUE);
+		return NULL;
 	}
+	return lr_context_own(ctx, header);
+}
 
-	/* Decode every pixel now, so damage shows here and every stage after reads memory. */
+/* Decodes every pixel of HEADER into memory now, so damage shows here and every stage after reads
+ * memory, within the decode-time limit counted from START; *DECODED is a new reference. Returns 0, or
+ * -1 with CTX failed. */
+static int
+decode(LrContext *ctx, VipsImage *header, const char *format, gint64 start, VipsImage **decoded)
+{
+	/* A 200 MP JPEG decodes in about 4 s on one core; nothing a phone makes comes near 60 s. */
+	double max_seconds = lr_profile_double(ctx->profile, "limits", "max_decode_seconds", 60);
 	LrDeadline deadline = { start + (gint64)(max_seconds * 1e6), 0 };
+
+	*decoded = NULL;
 	vips_image_set_progress(header, TRUE);
 	gulong handler = g_signal_connect(header, "eval", G_CALLBACK(check_deadline), &deadline);
 	VipsImage *image = vips_image_copy_memory(header);
@@ -299,8 +303,8 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 				       loader + strlen("VipsForeignLoad"));
 	ctx->format = g_strdup(format);
 
-	VipsImage *header;
-	if (decode(ctx, data, length, format, 1, start, &header, NULL))
+	VipsImage *header = open_header(ctx, data, length, format, 1);
+	if (!header)
 		return -1;
 	if (!strcmp(format, "heif")) {
 		const char *compression;
@@ -325,12 +329,14 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 	 * allows (lr_load_develop). Everything else is decoded whole, once. */
 	int shrink = 1;
 	if (!strcmp(ctx->format, "jpeg") && (double)header->Xsize * header->Ysize > full_pixels) {
-		double view = lr_profile_double(ctx->profile, "normalize", "view_size", 2000);
+		double view = lr_param(ctx, &lr_filter_normalize, "view_size");
 		while (shrink < 8 && MAX(header->Xsize, header->Ysize) / (2.0 * shrink) >= view)
 			shrink *= 2;
 	}
 	VipsImage *decoded;
-	if (decode(ctx, data, length, format, shrink, start, NULL, &decoded))
+	if (shrink > 1 && !(header = open_header(ctx, data, length, format, shrink)))
+		return -1;
+	if (decode(ctx, header, format, start, &decoded))
 		return -1;
 	if (!strcmp(format, "png"))
 		png_text_exif(decoded);
@@ -350,8 +356,8 @@ lr_load_develop(LrContext *ctx, double scale)
 		shrink /= 2;
 	gsize length;
 	const void *data = g_bytes_get_data(ctx->encoded, &length);
-	VipsImage *decoded;
-	if (decode(ctx, data, length, ctx->format, shrink, g_get_monotonic_time(), NULL, &decoded))
+	VipsImage *header = open_header(ctx, data, length, ctx->format, shrink), *decoded;
+	if (!header || decode(ctx, header, ctx->format, g_get_monotonic_time(), &decoded))
 		return -1;
 	set_image(ctx, decoded, shrink);
 	if (shrink == 1)

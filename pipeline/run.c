@@ -319,21 +319,31 @@ dump_png(VipsImage *image, const char *dir, const char *name, GError **error)
 }
 
 int
+lr_full_size_images(LrContext *ctx, VipsImage **normalized, VipsImage **mask)
+{
+	LrPlacement at;
+	*normalized = *mask = NULL;
+	if (lr_load_develop(ctx, 1.0) ||
+	    lr_normalize_area(ctx, NULL, 1.0, FALSE, normalized, &at) ||
+	    (ctx->mask_small && lr_mask_area(ctx, *normalized, &at, mask))) {
+		VIPS_UNREF(*normalized);
+		return -1;
+	}
+	return 0;
+}
+
+int
 lr_dump_stages(const LrOutcome *out, const char *dir, GError **error)
 {
 	LrContext *ctx = out->ctx;
 	VipsImage *normalized = NULL, *mask = NULL;
-	LrPlacement at;
 	int err = -1;
 	if (g_mkdir_with_parents(dir, 0755)) {
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", dir,
 			    g_strerror(errno));
 		return -1;
 	}
-	/* The pipeline never holds these at full size; made here, for looking at. */
-	if (ctx->normalized && (lr_load_develop(ctx, 1.0) ||
-				lr_normalize_area(ctx, NULL, 1.0, FALSE, &normalized, &at) ||
-				(ctx->mask_small && lr_mask_area(ctx, normalized, &at, &mask)))) {
+	if (ctx->normalized && lr_full_size_images(ctx, &normalized, &mask)) {
 		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "the stage images: %s",
 			    ctx->error ? ctx->error : vips_error_buffer());
 		vips_error_clear();

@@ -55,6 +55,11 @@ int lr_record_failed_job(LrStore *store, const LrProfile *profile, const LrJob *
 void lr_outcome_clear(LrOutcome *out);
 
 /* Writes normalized.png, mask.png and final.png of OUT's context into DIR. Returns 0 or -1 with ERROR. */
+/* CTX's photo normalized at full size (*NORMALIZED) and its product mask over it (*MASK, NULL when
+ * analyse did not run), which the pipeline itself never holds whole: for --dump and tests. New
+ * references. Returns 0, or -1 (CTX failed or vips error set). */
+int lr_full_size_images(LrContext *ctx, VipsImage **normalized, VipsImage **mask);
+
 int lr_dump_stages(const LrOutcome *out, const char *dir, GError **error);
 
 #endif

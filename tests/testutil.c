@@ -1,6 +1,6 @@
 /* testutil.c: see testutil.h. */
 #include "tests/testutil.h"
-#include "filters/area.h"
+#include "pipeline/run.h"
 #include "filters/filter.h"
 #include "pipeline/fsutil.h"
 #include "pipeline/load.h"
@@ -101,10 +101,8 @@ VipsImage *
 lr_test_full_mask(LrContext *ctx, VipsImage **normalized)
 {
 	VipsImage *image, *mask;
-	LrPlacement at;
-	g_assert_cmpint(lr_load_develop(ctx, 1.0), ==, 0);
-	g_assert_cmpint(lr_normalize_area(ctx, NULL, 1.0, FALSE, &image, &at), ==, 0);
-	g_assert_cmpint(lr_mask_area(ctx, image, &at, &mask), ==, 0);
+	g_assert_cmpint(lr_full_size_images(ctx, &image, &mask), ==, 0);
+	g_assert_nonnull(mask);
 	if (normalized)
 		*normalized = image;
 	else
