@@ -14,6 +14,7 @@
 #include "filters/area.h"
 #include "filters/filter.h"
 #include "filters/metrics.h"
+#include "filters/resample.h"
 #include "filters/segment.h"
 #include "pipeline/load.h"
 #include "pipeline/profile.h"
@@ -27,14 +28,6 @@ static double
 param(LrContext *ctx, const char *name)
 {
 	return lr_param(ctx, &lr_filter_analyse, name);
-}
-
-/* IN resampled so that its longest side is SIZE, never enlarged. */
-static int
-resize_to(VipsImage *in, VipsImage **out, double size, VipsKernel kernel)
-{
-	double scale = MIN(1.0, size / MAX(in->Xsize, in->Ysize));
-	return vips_resize(in, out, scale, "kernel", kernel, NULL);
 }
 
 /* The product box in upright source pixels: the bounding box of ALPHA >= 128 (the analysis mask, W x H)
@@ -214,15 +207,16 @@ measure_sharpness(LrContext *ctx)
 static int
 analyse(LrContext *ctx)
 {
-	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 4);
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 3);
 	LrMetrics *m = &ctx->metrics;
 
 	gint64 start = g_get_monotonic_time();
 	/* The analysis copy, from normalize's view (the photo at the largest rendition's size). */
 	t[0] = g_object_ref(ctx->view);
-	if (resize_to(t[0], &t[1], param(ctx, "analysis_size"), VIPS_KERNEL_LINEAR) ||
-	    !(ctx->analysis = t[2] = vips_image_copy_memory(t[1])))
+	if (lr_resample_scale(t[0], param(ctx, "analysis_size") / MAX(t[0]->Xsize, t[0]->Ysize),
+			      LR_KERNEL_TRIANGLE, FALSE, &t[1]))
 		return lr_context_fail(ctx, "internal", "The photo could not be resampled.");
+	ctx->analysis = t[1];
 
 	lr_context_lap(ctx, "analyse.resample", &start);
 	int w = ctx->analysis->Xsize, h = ctx->analysis->Ysize;
@@ -232,7 +226,7 @@ analyse(LrContext *ctx)
 		g_free(alpha);
 		return lr_context_fail(ctx, "internal", "The product could not be segmented.");
 	}
-	ctx->mask_small = t[3] = vips_image_new_from_memory_copy(alpha, (size_t)w * h, w, h, 1,
+	ctx->mask_small = t[2] = vips_image_new_from_memory_copy(alpha, (size_t)w * h, w, h, 1,
 								 VIPS_FORMAT_UCHAR);
 	lr_context_lap(ctx, "analyse.segment", &start);
 	measure_light(ctx, ctx->analysis, alpha);

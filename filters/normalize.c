@@ -481,7 +481,7 @@ lr_normalize_area(LrContext *ctx, const LrRect *area, double scale, gboolean lin
 			goto done;
 	} else {
 		/* Measuring: reduce first, so the colour conversion runs on the few pixels left. */
-		if (rest < 1 && vips_resize(t[1], &t[3], rest, "kernel", VIPS_KERNEL_LINEAR, NULL))
+		if (rest < 1 && lr_resample_scale(t[1], rest, LR_KERNEL_TRIANGLE, FALSE, &t[3]))
 			goto done;
 		VipsImage *reduced = rest < 1 ? t[3] : t[1];
 		if (from_view)
@@ -521,7 +521,7 @@ normalize(LrContext *ctx)
 	ctx->height = (int)lround(t[0]->Ysize / ctx->image_scale);
 	double view = lr_param(ctx, &lr_filter_normalize, "view_size");
 	double rest = MIN(1.0, view / MAX(t[0]->Xsize, t[0]->Ysize));
-	if (rest < 1 && vips_resize(t[0], &t[1], rest, "kernel", VIPS_KERNEL_LINEAR, NULL)) {
+	if (rest < 1 && lr_resample_scale(t[0], rest, LR_KERNEL_TRIANGLE, FALSE, &t[1])) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
 		goto done;
 	}
@@ -532,9 +532,8 @@ normalize(LrContext *ctx)
 	 * takes colour()'s header, stripped and sRGB already. */
 	t[3] = vips_image_new_memory();
 	if (vips_image_write(t[2], t[3]) ||
-	    vips_resize(t[3], &t[4], MIN(1.0, 256.0 / MAX(t[3]->Xsize, t[3]->Ysize)), "kernel",
-			VIPS_KERNEL_LINEAR, NULL) ||
-	    !(t[5] = vips_image_copy_memory(t[4]))) {
+	    lr_resample_scale(t[3], 256.0 / MAX(t[3]->Xsize, t[3]->Ysize), LR_KERNEL_TRIANGLE, FALSE,
+			      &t[5])) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
 		goto done;
 	}

@@ -233,9 +233,10 @@ renditions(LrContext *ctx)
 		if (!out)
 			return lr_context_fail(ctx, "internal", "Rendition %d could not be made.", size);
 		out->Type = VIPS_INTERPRETATION_sRGB;
-		lr_context_lap(ctx, "renditions.resize", &start);
-		char name[16];
+		char name[16], step[48];
 		g_snprintf(name, sizeof(name), "%d", sizes[i] <= longest ? sizes[i] : size);
+		g_snprintf(step, sizeof(step), "renditions.%s.resize", name);
+		lr_context_lap(ctx, g_intern_string(step), &start);
 		for (int f = 0; formats[f]; f++) {
 			LrRendition *r = encode(ctx, out, name, formats[f]);
 			if (!r) {
@@ -244,7 +245,8 @@ renditions(LrContext *ctx)
 						       formats[f]);
 			}
 			g_ptr_array_add(ctx->renditions, r);
-			lr_context_lap(ctx, g_intern_string(formats[f]), &start);
+			g_snprintf(step, sizeof(step), "renditions.%s.%s", name, formats[f]);
+			lr_context_lap(ctx, g_intern_string(step), &start);
 		}
 		g_object_unref(out);
 		from = s[0];
