@@ -98,30 +98,63 @@ webp_strip(void **data, size_t *length)
 	return 0;
 }
 
-/* A 3x3 unsharp mask of strength AMOUNT (0 = none): centre 1 + 4a, edge neighbours -a, as an integer
- * kernel, on the colour bands only (an alpha band is passed through: sharpening it would ring a halo
- * into the cut-out's edge). *OUT is a new reference. */
-static int
-sharpen_light(VipsImage *in, VipsImage **out, double amount)
+static inline guchar
+unsharp(int centre, int around, int e)
 {
-	int edge = (int)lround(64 * amount);
-	if (edge <= 0)
-		return vips_copy(in, out, NULL);
-	VipsImage *k = vips_image_new_matrixv(3, 3, 0.0, (double)-edge, 0.0, (double)-edge,
-					      64.0 + 4 * edge, (double)-edge, 0.0, (double)-edge, 0.0);
-	VipsImage *t[3] = { NULL, NULL, NULL };
-	vips_image_set_double(k, "scale", 64);
-	int err;
-	if (in->Bands == 4)
-		err = vips_extract_band(in, &t[0], 0, "n", 3, NULL) ||
-		      vips_conv(t[0], &t[1], k, "precision", VIPS_PRECISION_INTEGER, NULL) ||
-		      vips_extract_band(in, &t[2], 3, NULL) || vips_bandjoin2(t[1], t[2], out, NULL);
-	else
-		err = vips_conv(in, out, k, "precision", VIPS_PRECISION_INTEGER, NULL);
-	for (int i = 0; i < 3; i++)
-		VIPS_UNREF(t[i]);
-	g_object_unref(k);
-	return err;
+	int v = ((64 + 4 * e) * centre - e * around + 32) >> 6;
+	return (guchar)CLAMP(v, 0, 255);
+}
+
+/* One row of the 3x3 unsharp mask: centre 64 + 4E, the four edge neighbours -E, over 64. The first and
+ * last pixels stand in for their missing neighbours; the loop between has no branch, so the compiler
+ * vectorises it. COUNT is at least 3 pixels' worth. */
+static void
+sharpen_row(const guchar *restrict up, const guchar *restrict row, const guchar *restrict down,
+	    guchar *restrict out, int count, int bands, int e)
+{
+	for (int i = 0; i < bands; i++) {
+		int j = count - bands + i;
+		out[i] = unsharp(row[i], up[i] + down[i] + row[i] + row[i + bands], e);
+		out[j] = unsharp(row[j], up[j] + down[j] + row[j - bands] + row[j], e);
+	}
+	for (int i = bands; i < count - bands; i++)
+		out[i] = unsharp(row[i], up[i] + down[i] + row[i - bands] + row[i + bands], e);
+}
+
+/* A 3x3 unsharp mask of strength AMOUNT (0 = none) on IMAGE (uchar, 3 or 4 bands), on the colour
+ * bands only: an alpha band is passed through, since sharpening it would ring a halo into the cut-out's
+ * edge. Integer arithmetic in C: libvips's general convolution took 20 ms on a 2000 px master, this a
+ * few. *OUT is a new memory image (IN itself when there is nothing to do). */
+static int
+sharpen_light(VipsImage *image, VipsImage **out, double amount)
+{
+	int e = (int)lround(64 * amount), w = image->Xsize, h = image->Ysize, bands = image->Bands;
+	VipsImage *in = vips_image_copy_memory(image); /* a reference when it is in memory already */
+	if (!in)
+		return -1;
+	if (e <= 0 || w < 3 || h < 3) {
+		*out = in;
+		return 0;
+	}
+	*out = vips_image_new_memory();
+	vips_image_init_fields(*out, w, h, bands, VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
+			       VIPS_INTERPRETATION_sRGB, in->Xres, in->Yres);
+	if (vips_image_write_prepare(*out)) {
+		VIPS_UNREF(*out);
+		g_object_unref(in);
+		return -1;
+	}
+	for (int y = 0; y < h; y++) {
+		const guchar *row = VIPS_IMAGE_ADDR(in, 0, y);
+		guchar *q = VIPS_IMAGE_ADDR(*out, 0, y);
+		sharpen_row(VIPS_IMAGE_ADDR(in, 0, MAX(0, y - 1)), row,
+			    VIPS_IMAGE_ADDR(in, 0, MIN(h - 1, y + 1)), q, w * bands, bands, e);
+		if (bands == 4)
+			for (int x = 3; x < 4 * w; x += 4)
+				q[x] = row[x];
+	}
+	g_object_unref(in);
+	return 0;
 }
 
 /* Encodes IMAGE as FORMAT into a new rendition. */
@@ -225,14 +258,9 @@ renditions(LrContext *ctx)
 		if (size < current ? lr_resample_linear(from, (double)size / current, &s[0])
 				   : !(s[0] = g_object_ref(from)))
 			return lr_context_fail(ctx, "internal", "Resizing failed.");
-		VipsImage *sharp, *out;
-		if (sharpen_light(s[0], &sharp, sharpen))
+		VipsImage *out;
+		if (sharpen_light(s[0], &out, sharpen))
 			return lr_context_fail(ctx, "internal", "Rendition %d could not be made.", size);
-		out = vips_image_copy_memory(sharp);
-		g_object_unref(sharp);
-		if (!out)
-			return lr_context_fail(ctx, "internal", "Rendition %d could not be made.", size);
-		out->Type = VIPS_INTERPRETATION_sRGB;
 		char name[16], step[48];
 		g_snprintf(name, sizeof(name), "%d", sizes[i] <= longest ? sizes[i] : size);
 		g_snprintf(step, sizeof(step), "renditions.%s.resize", name);
