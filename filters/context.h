@@ -118,6 +118,8 @@ typedef struct _LrContext {
 	VipsImage *composed;    /* the master: framed product on the profile background, at the
 				   largest rendition's size (never above the source's resolution) */
 	gboolean background_replaced;
+	gboolean release_source; /* compose lets the decoded photo go once it has read it: set where
+				    nothing later asks for it (the store's path; not explain --dump) */
 
 	/* renditions */
 	GPtrArray *renditions;  /* of LrRendition* */
@@ -151,6 +153,10 @@ void lr_context_free(LrContext *ctx);
  * printf message. Any libvips error text is appended to the log (not the message) and cleared. Returns -1
  * so that a stage can `return lr_context_fail(...)`. The first failure wins. */
 int lr_context_fail(LrContext *ctx, const char *code, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+/* Lets go of the decoded photo and everything made from it at full size (image, normalized, encoded),
+ * when CTX->release_source says nothing will read them again. */
+void lr_context_release_source(LrContext *ctx);
 
 /* Makes IMAGE (a new reference) belong to CTX's scope and returns it: it is unreffed with the context. */
 VipsImage *lr_context_own(LrContext *ctx, VipsImage *image);

@@ -66,6 +66,16 @@ lr_context_fail(LrContext *ctx, const char *code, const char *format, ...)
 	return -1;
 }
 
+void
+lr_context_release_source(LrContext *ctx)
+{
+	if (!ctx->release_source)
+		return;
+	g_clear_object(&ctx->normalized);
+	g_clear_object(&ctx->image);
+	g_clear_pointer(&ctx->encoded, g_bytes_unref);
+}
+
 VipsImage *
 lr_context_own(LrContext *ctx, VipsImage *image)
 {

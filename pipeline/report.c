@@ -205,7 +205,7 @@ build_detail(JsonBuilder *b, const LrOutcome *out)
 		json_builder_add_boolean_value(b, ctx->background_replaced);
 	}
 
-	if (ctx->normalized) {
+	if (ctx->view) {
 		/* What normalize did to the light, with the estimate behind it: a curator can see why a
 		 * photo's colours moved, or why they did not. */
 		const LrLight *l = &ctx->light;

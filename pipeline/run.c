@@ -181,6 +181,7 @@ process_path(LrStore *store, const LrProfile *profile, const LrSource *source, c
 	out->file = g_strdup(source->name);
 	out->ctx = lr_context_new(path, profile);
 	LrContext *ctx = out->ctx;
+	ctx->release_source = store != NULL; /* explain (no store) may still --dump the source */
 	g_autofree char *data = NULL;
 	g_autofree char *original_path = g_strdup(source->original_path);
 	gsize length = 0;
