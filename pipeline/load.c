@@ -368,11 +368,10 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 	return 0;
 }
 
-int
-lr_load_develop(LrContext *ctx, double scale)
+/* Decodes the kept file again at the least JPEG shrink that gives SCALE. */
+static int
+develop(LrContext *ctx, double scale)
 {
-	if (!ctx->encoded || ctx->image_scale >= scale)
-		return 0;
 	int shrink = 8;
 	while (shrink > 1 && 1.0 / shrink < scale)
 		shrink /= 2;
@@ -385,4 +384,13 @@ lr_load_develop(LrContext *ctx, double scale)
 	if (shrink == 1)
 		g_clear_pointer(&ctx->encoded, g_bytes_unref);
 	return lr_normalize_refresh(ctx);
+}
+
+int
+lr_load_develop(LrContext *ctx, double scale)
+{
+	int err = ctx->encoded && ctx->image_scale < scale ? develop(ctx, scale) : 0;
+	if (ctx->release_source)
+		g_clear_pointer(&ctx->encoded, g_bytes_unref);
+	return err;
 }

@@ -26,7 +26,8 @@ int lr_load_bytes(LrContext *ctx, const void *data, gsize length);
 /* Makes ctx->image at least SCALE of the source's size (upright pixels per source pixel), decoding the
  * kept file again with the least JPEG shrink-on-load that gives it, and remakes ctx->normalized. Does
  * nothing when ctx->image is that large already (every photo but a large JPEG is decoded whole at
- * once). Returns 0, or -1 with lr_context_fail() called. */
+ * once). With ctx->release_source the kept file goes after: the pipeline develops once, at the largest
+ * scale any later stage needs. Returns 0, or -1 with lr_context_fail() called. */
 int lr_load_develop(LrContext *ctx, double scale);
 
 /* Translates DETAIL, the libvips error text of a failed decode of a FORMAT ("jpeg", "png", ...) file,
