@@ -9,7 +9,9 @@
  *     image being recorded;
  *   - baselines started the same way: `vipsthumbnail` to 1000 px (one process for the batch) and a
  *     full decode (`vips avg`, one process per photo, as many at once as there are workers) as the
- *     floor; and the ratios.
+ *     floor; and the ratios;
+ *   - with --soak N, whether memory grows: N photos fed to a running daemon a few at a time, its
+ *     resident memory sampled, the peak printed for each tenth of the run.
  * Results are printed as a table and written as JSON (--json FILE).
  */
 #include "filters/filter.h"
@@ -224,9 +226,98 @@ latency(const char *listready, const char *root, GPtrArray *files, int workers, 
 	return m;
 }
 
+/* Resident memory of process PID in MiB, or 0. */
+static double
+resident_mib(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
+	g_autofree char *text = NULL;
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return 0;
+	const char *line = strstr(text, "VmRSS:");
+	return line ? g_ascii_strtod(line + 6, NULL) / 1024.0 : 0;
+}
+
+/* Feeds N photos to a running daemon, never more than two per worker waiting, and samples its resident
+ * memory; prints and records the peak over each tenth of the photos. The photos are FILES over and
+ * over, each made unique by a different trailer after the JPEG's end (decoders stop at the end marker;
+ * the store's checksum does not), so none is skipped as a copy already stored. */
+static void
+soak(const char *listready, const char *root, GPtrArray *files, int workers, int n, JsonBuilder *b)
+{
+	g_autofree char *store = g_build_filename(root, "soak-store", NULL);
+	g_autofree char *inbox = g_build_filename(root, "soak-inbox", NULL);
+	g_autofree char *w = g_strdup_printf("%d", workers);
+	g_mkdir_with_parents(inbox, 0755);
+	GPtrArray *bytes = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	for (guint i = 0; i < files->len; i++) {
+		char *data;
+		gsize length;
+		if (g_file_get_contents(g_ptr_array_index(files, i), &data, &length, NULL))
+			g_ptr_array_add(bytes, g_bytes_new_take(data, length));
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp(listready, listready, "run", "--store", store, "--inbox", inbox, "--workers", w,
+		       "--summary", "0", "--settle", "0", (char *)NULL);
+		_exit(127);
+	}
+	double peak[10] = { 0 }, last_progress = now_s(), start = now_s();
+	gint64 done = 0;
+	int fed = 0;
+	while (done < n && bytes->len) {
+		gint64 now_done = MAX(0, images_recorded(store));
+		if (now_done > done)
+			last_progress = now_s();
+		done = now_done;
+		for (; fed < n && fed - done < 2 * workers; fed++) {
+			GBytes *one = g_ptr_array_index(bytes, fed % bytes->len);
+			gsize length;
+			const char *data = g_bytes_get_data(one, &length);
+			g_autofree char *trailer = g_strdup_printf("listready-soak %d", fed);
+			g_autofree char *path = g_strdup_printf("%s/soak%05d.jpg", inbox, fed);
+			g_autofree char *tmp = g_strdup_printf("%s/.soak%05d.tmp", inbox, fed);
+			FILE *f = fopen(tmp, "wb");
+			if (!f)
+				g_error("cannot write %s", tmp);
+			fwrite(data, 1, length, f);
+			fputs(trailer, f);
+			fclose(f);
+			g_rename(tmp, path);
+		}
+		double rss = resident_mib(pid);
+		int tenth = (int)MIN(9, done * 10 / n);
+		peak[tenth] = MAX(peak[tenth], rss);
+		if (now_s() - last_progress > 120) {
+			fprintf(stderr, "bench: the daemon made no progress for 2 minutes\n");
+			break;
+		}
+		g_usleep(20000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	g_ptr_array_unref(bytes);
+	printf("  soak: %" G_GINT64_FORMAT " photos through a running daemon in %.0f s; peak resident MiB "
+	       "by tenth of the photos:",
+	       done, now_s() - start);
+	json_builder_set_member_name(b, "soak_photos");
+	json_builder_add_int_value(b, done);
+	json_builder_set_member_name(b, "soak_peak_rss_mib_by_tenth");
+	json_builder_begin_array(b);
+	for (int i = 0; i < 10; i++) {
+		printf(" %.0f", peak[i]);
+		json_builder_add_double_value(b, round(peak[i]));
+	}
+	json_builder_end_array(b);
+	printf("\n  soak: growth from the first tenth to the last: %+.0f MiB\n", peak[9] - peak[0]);
+}
+
 static void
 bench_size(const char *listready, const char *root, double megapixels, int count, int workers,
-	   gboolean baselines, const LrProfile *profile, JsonBuilder *b)
+	   gboolean baselines, int soak_count, const LrProfile *profile, JsonBuilder *b)
 {
 	g_autofree char *dir = g_strdup_printf("%s/batch-%.0fmp", root, megapixels);
 	printf("%.0f MP: generating %d photos in %s ...\n", megapixels, count, dir);
@@ -268,6 +359,9 @@ bench_size(const char *listready, const char *root, double megapixels, int count
 	printf("  median latency, landing in the inbox -> recorded: %.2f s\n", lat);
 	json_builder_set_member_name(b, "median_latency_s");
 	json_builder_add_double_value(b, round(lat * 100) / 100);
+
+	if (soak_count > 0)
+		soak(listready, run_dir, files, workers, soak_count, b);
 
 	if (baselines) {
 		/* vipsthumbnail to 1000 px, one process for the batch. */
@@ -318,7 +412,7 @@ bench_size(const char *listready, const char *root, double megapixels, int count
 int
 main(int argc, char **argv)
 {
-	int count = 16, workers = 2;
+	int count = 16, workers = 2, soak_count = 0;
 	char *sizes = NULL, *json_path = NULL, *dir = NULL, *listready = NULL;
 	gboolean no_baselines = FALSE;
 	GOptionEntry entries[] = {
@@ -333,6 +427,8 @@ main(int argc, char **argv)
 		  "The listready binary (default: next to this one)", "PATH" },
 		{ "no-baselines", 0, 0, G_OPTION_ARG_NONE, &no_baselines,
 		  "Skip vipsthumbnail and the decode floor", NULL },
+		{ "soak", 0, 0, G_OPTION_ARG_INT, &soak_count,
+		  "Also feed N photos to a running daemon and report its memory over the run", "N" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) context = g_option_context_new("- benchmark the pipeline");
@@ -367,7 +463,7 @@ main(int argc, char **argv)
 	printf("listready benchmark on %u cores, working in %s\n", g_get_num_processors(), dir);
 	for (int i = 0; list[i]; i++)
 		bench_size(listready, dir, g_ascii_strtod(list[i], NULL), count, workers,
-			   !no_baselines, profile, b);
+			   !no_baselines, soak_count, profile, b);
 	json_builder_end_array(b);
 	json_builder_end_object(b);
 	if (json_path) {
