@@ -21,12 +21,6 @@
 
 extern const LrFilter lr_filter_renditions;
 
-static int
-compare_desc(const void *a, const void *b)
-{
-	return *(const int *)b - *(const int *)a;
-}
-
 /* The sRGB ICC profile bytes (libvips's built-in), loaded once. */
 static VipsBlob *
 srgb_profile(void)
@@ -227,19 +221,14 @@ encode(LrContext *ctx, VipsImage *image, const char *name, const char *format)
 static int
 renditions(LrContext *ctx)
 {
-	g_auto(GStrv) size_list = lr_profile_list(ctx->profile, "renditions", "sizes");
 	g_auto(GStrv) formats = lr_profile_list(ctx->profile, "renditions", "formats");
 	VipsImage *master = ctx->composed;
 	int longest = MAX(master->Xsize, master->Ysize);
 	double sharpen = lr_param(ctx, &lr_filter_renditions, "sharpen");
-	int sizes[16], n = 0;
+	int sizes[16], n = lr_profile_sizes(ctx->profile, sizes, 16);
 
-	for (int i = 0; size_list && size_list[i] && n < 16; i++)
-		if (atoi(size_list[i]) > 0)
-			sizes[n++] = atoi(size_list[i]);
 	if (!n || !formats || !formats[0])
 		return lr_context_fail(ctx, "internal", "The profile lists no renditions.");
-	qsort(sizes, n, sizeof(int), compare_desc);
 
 	VipsImage **t = (VipsImage **)vips_object_local_array(ctx->scope, 2 * n);
 	VipsImage *from = master; /* each size is made from the one above it */

@@ -155,14 +155,29 @@ lr_profile_list(const LrProfile *profile, const char *group, const char *key)
 	return list;
 }
 
+static int
+compare_desc(const void *a, const void *b)
+{
+	return *(const int *)b - *(const int *)a;
+}
+
+int
+lr_profile_sizes(const LrProfile *profile, int *sizes, int max)
+{
+	g_auto(GStrv) list = lr_profile_list(profile, "renditions", "sizes");
+	int n = 0;
+	for (int i = 0; list && list[i] && n < max; i++)
+		if (atoi(list[i]) > 0)
+			sizes[n++] = atoi(list[i]);
+	qsort(sizes, n, sizeof(int), compare_desc);
+	return n;
+}
+
 int
 lr_profile_largest_size(const LrProfile *profile)
 {
-	g_auto(GStrv) sizes = lr_profile_list(profile, "renditions", "sizes");
-	int largest = 0;
-	for (int i = 0; sizes && sizes[i]; i++)
-		largest = MAX(largest, atoi(sizes[i]));
-	return largest > 0 ? largest : 2000;
+	int sizes[16];
+	return lr_profile_sizes(profile, sizes, 16) ? sizes[0] : 2000;
 }
 
 char **

@@ -32,7 +32,11 @@ char *lr_profile_string(const LrProfile *profile, const char *group, const char 
 /* GROUP.KEY as a ';'-separated list (caller frees with g_strfreev), or NULL when absent. */
 char **lr_profile_list(const LrProfile *profile, const char *group, const char *key);
 
-/* The largest of PROFILE's rendition sizes ([renditions] sizes), px on the longest side; 2000 if none. */
+/* PROFILE's rendition sizes ([renditions] sizes, px on the longest side), the positive ones, largest
+ * first, at most MAX of them into SIZES; returns how many. */
+int lr_profile_sizes(const LrProfile *profile, int *sizes, int max);
+
+/* The largest of PROFILE's rendition sizes; 2000 if none. */
 int lr_profile_largest_size(const LrProfile *profile);
 
 /* Names of the embedded profiles (caller frees with g_strfreev). */
