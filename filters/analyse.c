@@ -1,8 +1,12 @@
 /* analyse.c: stage 2 — where the product is, and how good the photo of it is.
  *
  * All of it runs on reduced copies, made once from the normalized image:
- *   view      the photo at the size of the largest rendition (noise is judged at the size it is seen);
- *   analysis  a small copy (analysis_size on the longest side) for the segmentation and exposure;
+ *   view      the photo at the size of the largest rendition: noise and the clipping of the product
+ *             are judged at the size they are seen (a small copy averages a weave's clipped threads
+ *             with the ones between), the product mask carried up to it by nearest neighbour;
+ *   analysis  a small copy (analysis_size on the longest side) for the segmentation and the rest of
+ *             the exposure: the highlight (99th percentile of each pixel's brightest channel over the
+ *             whole photo), brightness, contrast, dark clipping and the colour cast;
  *   product   the product's box resampled to sharpness_size on its longest side, so that the blur
  *             measure sees the product at the same scale whatever the camera's resolution and
  *             however much of the frame the product fills; the blur is measured along four
@@ -98,14 +102,14 @@ chroma_of(const double rgb[3], double *lightness)
 	return sqrt((double)a * a + (double)b * b);
 }
 
-/* Exposure, clipping, contrast and colour cast from the small copy and its mask. */
+/* Exposure (highlight, brightness), dark clipping, contrast and colour cast from the small copy and
+ * its mask; the clipping of highlights is measured in the view (measure_clipping). */
 static void
 measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
 {
 	LrMetrics *m = &ctx->metrics;
 	int w = small->Xsize, h = small->Ysize;
-	guint hist[256] = { 0 };
-	double sum = 0, prod_n = 0, prod_sum = 0, prod_sq = 0, clip_hi = 0, clip_lo = 0;
+	double sum = 0, prod_n = 0, prod_sum = 0, prod_sq = 0, clip_lo = 0;
 	double bg_n = 0, bg_rgb[3] = { 0, 0, 0 };
 	const int clip_level = (int)param(ctx, "clip_level");
 
@@ -114,15 +118,14 @@ measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
 		for (int x = 0; x < w; x++) {
 			const guchar *p = row + 3 * x;
 			double l = luma_of(p);
-			hist[(int)l]++;
 			sum += l;
 			if (alpha[(size_t)y * w + x] >= 128) {
 				prod_n++;
 				prod_sum += l;
 				prod_sq += l * l;
-				/* A channel at the top has lost its detail there, whatever the
-				 * other two do: a washed-out red saree clips in red first. */
-				clip_hi += MAX(p[0], MAX(p[1], p[2])) >= clip_level;
+				/* Crushed to black: even the brightest channel is at the
+				 * bottom (clipping at the top is measured in the view:
+				 * measure_clipping). */
 				clip_lo += MAX(p[0], MAX(p[1], p[2])) <= 255 - clip_level;
 			} else {
 				bg_n++;
@@ -131,18 +134,13 @@ measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
 			}
 		}
 	}
-	guint total = (guint)w * h, acc = 0;
-	int p99 = 255;
-	for (int i = 0; i < 256; i++) {
-		acc += hist[i];
-		if (acc >= 0.99 * total) {
-			p99 = i;
-			break;
-		}
-	}
+	guint total = (guint)w * h;
 	m->brightness = sum / total / 255.0;
-	m->highlight = p99 / 255.0;
-	m->clipped_highlights = prod_n ? clip_hi / prod_n : 0;
+	/* Exposure: how near the brightest 1% of the photo came to the top, by each pixel's brightest
+	 * channel (a well-lit orange table is high in red, low in luma; metrics.h). On the small copy:
+	 * the brightest 1% of the frame is an area (a lit sheet, a lit side), not fine detail. */
+	m->highlight = lr_metric_highlight(VIPS_IMAGE_ADDR(small, 0, 0), w, h,
+					   VIPS_IMAGE_SIZEOF_LINE(small));
 	m->clipped_shadows = prod_n ? clip_lo / prod_n : 0;
 	if (prod_n) {
 		double mean = prod_sum / prod_n;
@@ -161,6 +159,41 @@ measure_light(LrContext *ctx, VipsImage *small, const guchar *alpha)
 		if (m->background_lightness >= param(ctx, "neutral_lightness"))
 			m->colour_cast = m->background_chroma;
 	}
+}
+
+/* Clipping of the product, in the view (the photo at the size people will see it): the 400 px copy
+ * averages the clipped threads of a weave with the unclipped ones between them (metrics.h).
+ *
+ * The view-scale mask is the analysis mask carried up by nearest neighbour (each view pixel takes the
+ * analysis pixel it falls in, so the >= 128 test is the analysis mask's own), not lr_mask_area's
+ * guided filter: only a share of the product's pixels is wanted here, not an edge to cut along, and
+ * the two differ only within half an analysis pixel of the outline. Measured on the generated set at
+ * 3 MP (202 photos, 2000 x 1500 view): the guided mask took 18.5 ms, a bilinear upsample through
+ * lr_resample 7.8 ms, nearest neighbour 1.2 ms (the count itself 1.5 ms); the share differed from the
+ * guided filter's by at most 0.002 on the clean photos and 0.019 on the overexposed ones (mean
+ * 0.0005), against a gap of 0.05 (cleanest-looking clipped clean photo) to 0.18 (mildest fault). */
+static void
+measure_clipping(LrContext *ctx)
+{
+	VipsImage *view = ctx->view, *small = ctx->mask_small;
+	int w = view->Xsize, h = view->Ysize, mw = small->Xsize, mh = small->Ysize;
+	guchar *mask = g_malloc((size_t)w * h);
+	int *column = g_new(int, w);
+
+	/* The analysis copy is the whole view resampled, so both span the same extent. */
+	for (int x = 0; x < w; x++)
+		column[x] = MIN(mw - 1, (int)((x + 0.5) * mw / w));
+	for (int y = 0; y < h; y++) {
+		const guchar *row = VIPS_IMAGE_ADDR(small, 0, MIN(mh - 1, (int)((y + 0.5) * mh / h)));
+		guchar *q = mask + (size_t)y * w;
+		for (int x = 0; x < w; x++)
+			q[x] = row[column[x]];
+	}
+	ctx->metrics.clipped_highlights =
+		lr_metric_clipped(VIPS_IMAGE_ADDR(view, 0, 0), mask, w, h,
+				  VIPS_IMAGE_SIZEOF_LINE(view), (int)param(ctx, "clip_level"));
+	g_free(column);
+	g_free(mask);
 }
 
 /* Blur of the product, at sharpness_size px on the product's longest side. */
@@ -235,6 +268,8 @@ analyse(LrContext *ctx)
 	g_free(alpha);
 	m->product_pixels = MAX(ctx->box.width, ctx->box.height);
 	m->fill = (double)ctx->box.width * ctx->box.height / ((double)ctx->width * ctx->height);
+
+	measure_clipping(ctx);
 
 	/* Noise in the view: luma of the photo at the size people will see it. */
 	guchar *luma = luma_plane(t[0]);

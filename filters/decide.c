@@ -157,9 +157,15 @@ static const LrParam params[] = {
 	  0.45 },
 	{ "max_motion", "spread of the directional re-blur ratios above which a blur is called a "
 			"shake rather than defocus (explain only)", 0, 1, 0.2 },
-	/* 0.5: not even the brightest 1% of the photo (a white sheet, a highlight) reaches mid-grey. */
-	{ "min_highlight", "99th-percentile luma below which the photo is underexposed", 0, 1, 0.5 },
-	{ "max_clipped_highlights", "share of clipped product pixels above which it is overexposed",
+	/* highlight: the 99th percentile over the whole photo (analysis copy) of each pixel's
+	 * brightest channel, 0..1: how near the brightest 1% came to the top. 0.5: not even the
+	 * brightest 1% (a white sheet, a lit side) reaches mid-level in any channel. */
+	{ "min_highlight", "99th percentile of the brightest channel (whole photo) below which the "
+			   "photo is underexposed", 0, 1, 0.5 },
+	/* clipped_highlights: measured in the view (the photo at the largest rendition's size), where
+	 * a weave's clipped threads are not averaged with the ones between them. */
+	{ "max_clipped_highlights", "share of the product's pixels at view size with a channel at or "
+				    "above analyse's clip_level, above which it is overexposed",
 	  0, 1, 0.25 },
 	{ "max_noise", "noise sigma (8-bit levels, at view size) above which it is noisy", 0, 64, 12 },
 	{ "max_colour_cast", "background chroma (Lab) above which it has a colour cast", 0, 100, 30 },

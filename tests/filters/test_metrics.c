@@ -2,7 +2,7 @@
  *
  * Ground truth: the same generated scene sharp and with known defocus, patterns smeared one way or
  * every way, flat JPEG-like blocks, flat fields with known noise sigma, masks that do or do not touch
- * the frame, and a scene with a known exposure gain.
+ * the frame, and a scene with a known exposure gain (a dark one, and an overexposed weave).
  */
 #include "filters/metrics.h"
 #include "samples/synth.h"
@@ -219,6 +219,58 @@ test_underexposure(void)
 	}
 }
 
+/* The share of IMAGE's product (MASK >= 128) with a channel at 250 or more, both resized to SIZE px on
+ * the longest side first: the ground truth at that scale. */
+static double
+clipped_at(VipsImage *image, VipsImage *mask, double size)
+{
+	double scale = size / MAX(image->Xsize, image->Ysize);
+	VipsImage *t[2], *im, *m;
+	g_assert_cmpint(vips_resize(image, &t[0], scale, "kernel", VIPS_KERNEL_LINEAR, NULL), ==, 0);
+	g_assert_cmpint(vips_resize(mask, &t[1], scale, "kernel", VIPS_KERNEL_LINEAR, NULL), ==, 0);
+	im = vips_image_copy_memory(t[0]);
+	m = vips_image_copy_memory(t[1]);
+	g_assert_true(im && m);
+	double share = lr_metric_clipped(VIPS_IMAGE_ADDR(im, 0, 0), VIPS_IMAGE_ADDR(m, 0, 0),
+					 im->Xsize, im->Ysize, VIPS_IMAGE_SIZEOF_LINE(im), 250);
+	g_object_unref(t[0]);
+	g_object_unref(t[1]);
+	g_object_unref(im);
+	g_object_unref(m);
+	return share;
+}
+
+/* Clipping is read at the size the photo is seen: an overexposed weave (gain 5) whose clipped threads
+ * the 400 px analysis copy averages away (24% of the product clipped at the 2000 px view, 11% at
+ * 400 px) reads, in analyse, within 20% of its share at the view, and is flagged overexposed; the same
+ * weave well exposed is not. */
+static void
+test_clipping_at_view(void)
+{
+	for (int bright = 0; bright <= 1; bright++) {
+		LrSynthSpec spec;
+		VipsImage *image, *mask;
+		lr_synth_spec_default(&spec, 2400, 1800);
+		spec.product = LR_SYNTH_TEXTILE;
+		spec.seed = 4013;
+		spec.exposure = bright ? 5.0 : 1.0;
+		g_assert_cmpint(lr_synth_render(&spec, &image, &mask), ==, 0);
+		double view = clipped_at(image, mask, 2000), small = clipped_at(image, mask, 400);
+		LrContext *ctx = lr_test_run_image(image, "decide");
+		double got = ctx->metrics.clipped_highlights;
+		g_test_message("exposure %.1f: clipped %.3f at 2000 px, %.3f at 400 px; analyse %.3f",
+			       spec.exposure, view, small, got);
+		if (bright) {
+			g_assert_cmpfloat(small, <, 0.5 * view);
+			g_assert_cmpfloat(fabs(got - view), <, 0.2 * view);
+		}
+		g_assert_cmpint(lr_test_has_reason(ctx, "overexposed"), ==, bright);
+		lr_context_free(ctx);
+		g_object_unref(image);
+		g_object_unref(mask);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -232,5 +284,6 @@ main(int argc, char **argv)
 	g_test_add_func("/metrics/highlight", test_highlight);
 	g_test_add_func("/metrics/clipped", test_clipped);
 	g_test_add_func("/metrics/underexposure", test_underexposure);
+	g_test_add_func("/metrics/clipping-at-view", test_clipping_at_view);
 	return g_test_run();
 }
