@@ -20,8 +20,10 @@ typedef struct {
 typedef struct {
 	double sharpness;          /* 0 (blurred) .. 1 (sharp), on the product at a fixed analysis scale */
 	double brightness;         /* mean luma of the whole photo, 0..1 */
-	double highlight;          /* 99th percentile of luma, 0..1: how bright the brightest part is */
-	double clipped_highlights; /* share of product pixels with a channel clipped */
+	double highlight;          /* 99th percentile of each pixel's brightest channel over the whole
+				      photo, 0..1: how bright the brightest part is */
+	double clipped_highlights; /* share of product pixels with a channel at or above clip_level, at
+				      the view's size */
 	double clipped_shadows;    /* share of product pixels crushed black */
 	double noise;              /* estimated noise sigma in 8-bit levels (flat regions) */
 	double contrast;           /* standard deviation of luma on the product, 0..1 */
