@@ -12,8 +12,9 @@
  *             however much of the frame the product fills; the blur is measured along four
  *             directions, so that a shake (blur one way) is told from defocus (blur every way).
  * The JPEG blockiness is measured by the loader, at full size on the source's own 8x8 grid.
- * The segmentation's small mask is carried back to full size with a guided filter, which gives the
- * product box in source pixels and the soft edge compose needs.
+ * The product box in source pixels comes from the segmentation's small mask; the mask is carried to any
+ * area at any scale with a guided filter (lr_mask_area) where an edge is needed: the blur measure here,
+ * the cut-out in compose.
  */
 #include "filters/area.h"
 #include "filters/filter.h"
