@@ -504,12 +504,13 @@ done:
 
 /* The view (the whole photo at view_size, in memory) is made first, without the light correction; the
  * light is estimated on a 256 px copy of it (plenty for a light, and cheap at any size), and the
- * correction then applied to the view in place. Temporaries go into a scope of this stage's own. */
+ * correction then applied to the view with the table every later area read uses. Temporaries go into a
+ * scope of this stage's own. */
 static int
 normalize(LrContext *ctx)
 {
 	VipsObject *scope = VIPS_OBJECT(vips_image_new());
-	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 6);
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 7);
 	int err = -1;
 
 	/* Orientation: vips_autorot reads the "orientation" field and handles all eight. */
@@ -528,10 +529,8 @@ normalize(LrContext *ctx)
 	gint64 start = g_get_monotonic_time();
 	if (colour(ctx, rest < 1 ? t[1] : t[0], FALSE, &t[2]))
 		goto done;
-	/* A private buffer (t[2] may be the decoded image itself), since it is corrected in place; it
-	 * takes colour()'s header, stripped and sRGB already. */
-	t[3] = vips_image_new_memory();
-	if (vips_image_write(t[2], t[3]) ||
+	/* In memory: the light is estimated on it, then it is corrected (or is the view as it is). */
+	if (!(t[3] = vips_image_copy_memory(t[2])) ||
 	    lr_resample_scale(t[3], 256.0 / MAX(t[3]->Xsize, t[3]->Ysize), LR_KERNEL_TRIANGLE, FALSE,
 			      &t[5])) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
@@ -542,18 +541,13 @@ normalize(LrContext *ctx)
 		lr_context_fail(ctx, "internal", "The light of this photo could not be measured.");
 		goto done;
 	}
-	if (ctx->light_lut) {
-		const guchar *lut = VIPS_IMAGE_ADDR(ctx->light_lut, 0, 0);
-		for (int y = 0; y < t[3]->Ysize; y++) {
-			guchar *p = VIPS_IMAGE_ADDR(t[3], 0, y);
-			for (int x = 0; x < 3 * t[3]->Xsize; x += 3) {
-				p[x] = lut[3 * p[x]];
-				p[x + 1] = lut[3 * p[x + 1] + 1];
-				p[x + 2] = lut[3 * p[x + 2] + 2];
-			}
-		}
+	/* The correction through the same table as every area read later (colour()). */
+	if (ctx->light_lut && (vips_maplut(t[3], &t[4], ctx->light_lut, NULL) ||
+			       !(t[6] = vips_image_copy_memory(t[4])))) {
+		lr_context_fail(ctx, "internal", "The light correction could not be applied.");
+		goto done;
 	}
-	ctx->view = lr_context_own(ctx, g_object_ref(t[3]));
+	ctx->view = lr_context_own(ctx, g_object_ref(ctx->light_lut ? t[6] : t[3]));
 	err = lr_normalize_refresh(ctx);
 done:
 	g_object_unref(scope);
