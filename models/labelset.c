@@ -5,6 +5,8 @@
  * fit places the scorer's lines between them and the clean photos.
  */
 #include "models/labelset.h"
+#include "filters/metrics.h"
+#include "filters/resample.h"
 #include "samples/synth.h"
 
 #include <errno.h>
@@ -22,6 +24,11 @@
 #define BASE_NOISE 1.5
 /* A clean photo's product is at least this much above the profile's resolution line. */
 #define CLEAN_RESOLUTION_MARGIN 1.2
+/* The noise calibration (view_noise_gain): a flat field of this much noise (clear of 0 and 255), and
+ * the size at the view of the patch it is measured on (enough 16 px blocks for a steady estimate). */
+#define CAL_SIGMA 20.0
+#define CAL_VIEW_WIDTH 800
+#define CAL_VIEW_HEIGHT 600
 /* JPEG quality of a phone's camera app. */
 #define PHONE_QUALITY 90
 
@@ -119,6 +126,62 @@ done:
 	VIPS_UNREF(noise);
 	VIPS_UNREF(sum);
 	return r;
+}
+
+/* A flat grey field of W x H with independent Gaussian noise of CAL_SIGMA levels, as uchar. */
+static VipsImage *
+noise_field(int w, int h, int seed)
+{
+	VipsImage *n, *u;
+	if (vips_gaussnoise(&n, w, h, "sigma", CAL_SIGMA, "mean", 128.0, "seed", seed, NULL))
+		return NULL;
+	int err = vips_cast_uchar(n, &u, NULL);
+	g_object_unref(n);
+	if (err)
+		return NULL;
+	VipsImage *m = vips_image_copy_memory(u);
+	g_object_unref(u);
+	return m;
+}
+
+/* lr_metric_noise of IMAGE (one band, uchar, in memory). */
+static double
+measured_noise(VipsImage *image)
+{
+	return lr_metric_noise(VIPS_IMAGE_ADDR(image, 0, 0), image->Xsize, image->Ysize);
+}
+
+/* How much more per-pixel noise a frame of W x H needs than a frame already at the view's size for
+ * the pipeline to read the same noise in its view. normalize makes the view with lr_resample_scale's
+ * triangle kernel, and analyse measures Immerkaer's noise there: independent noise loses far more
+ * than the scale to that reduction (at 12 MP to 0.31 of its sigma, and the measure, which reads the
+ * finest grain, sees 0.19 of it, as the reduction also correlates neighbouring pixels), so the
+ * factor is measured here on the pipeline's own reduction and measure rather than assumed: a noise
+ * field at the frame's scale is reduced as normalize would, measured, and compared with the same
+ * noise measured unreduced. Returns 1 for a frame no larger than the view, or -1 with the vips
+ * error set. */
+static double
+view_noise_gain(int w, int h)
+{
+	double scale = VIEW_FRAME / MAX(w, h);
+	if (scale >= 1)
+		return 1.0;
+	int pw = MIN(w, (int)ceil(CAL_VIEW_WIDTH / scale));
+	int ph = MIN(h, (int)ceil(CAL_VIEW_HEIGHT / scale));
+	VipsImage *full = noise_field(pw, ph, 1), *view = NULL, *ref = NULL;
+	double gain = -1;
+	if (full && !lr_resample_scale(full, scale, LR_KERNEL_TRIANGLE, FALSE, &view) &&
+	    (ref = noise_field(view->Xsize, view->Ysize, 2))) {
+		double seen = measured_noise(view);
+		if (seen > 0)
+			gain = measured_noise(ref) / seen;
+		else
+			vips_error("lr_labelset_render", "noise calibration read no noise");
+	}
+	VIPS_UNREF(full);
+	VIPS_UNREF(view);
+	VIPS_UNREF(ref);
+	return gain;
 }
 
 /* A reproducible number in [LO, HI) for photo INDEX of KIND and draw SLOT. */
@@ -301,9 +364,13 @@ lr_labelset_render(LrLabelKind kind, int index, double megapixels, double min_pr
 					  min_product_pixels, image, label);
 	case LR_LABEL_NOISY: {
 		double s = noise_levels[index % G_N_ELEMENTS(noise_levels)];
-		/* Downscaling to the view averages noise away in proportion to the scale. */
-		spec.noise_sigma = s * MAX(1.0, MAX(w, h) / VIEW_FRAME);
-		g_snprintf(label->severity, sizeof(label->severity), "sigma %.0f at 2000", s);
+		/* The noise that, reduced to the view as the pipeline reduces it, reads S there. */
+		double gain = view_noise_gain(w, h);
+		if (gain < 0)
+			return -1;
+		spec.noise_sigma = s * gain;
+		g_snprintf(label->severity, sizeof(label->severity),
+			   "sigma %.0f at 2000 (%.0f in the frame)", s, spec.noise_sigma);
 		g_strlcpy(label->reasons, "noisy", sizeof(label->reasons));
 		break;
 	}

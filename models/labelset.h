@@ -4,8 +4,9 @@
  * test_scorer.c). Every photo is a scene from samples/synth.h — a textile or a bowl on a sheet or a
  * wooden table, varied deterministically by its index — with one fault of a given kind and strength.
  * Severities are stated at the scale a shopper sees: blur and shake in pixels at a 1024 px view of the
- * product, noise in 8-bit levels at the 2000 px view, so the same label means the same visible fault
- * whatever the frame's resolution; overexposure as the share of the product clipped at that 2000 px
+ * product, noise in 8-bit levels as the pipeline reads it at the 2000 px view (the noise added at the
+ * frame's own pixels is scaled by a factor measured on the pipeline's reduction to that view), so the
+ * same label means the same visible fault whatever the frame's resolution; overexposure as the share of the product clipped at that 2000 px
  * view. Degradations the generator does not do (shake, strong casts) are applied to the rendered
  * photo here; samples/synth.c is not changed.
  */
