@@ -4,7 +4,8 @@
  *
  * Renders phone-like product photos with exact ground-truth masks (samples/synth.c: a plain sheet with
  * uneven light and a soft shadow, a wooden table, a printed bedsheet, a cluttered room, white on white,
- * long fringes, sets of several objects; 49 images), then runs what the pipeline runs on each: the
+ * long fringes, sets of several objects; 49 images; and 7 rooms with another depth of field: a sharp
+ * floor under the product, or everything sharp), then runs what the pipeline runs on each: the
  * analysis copy (the photo at 2000 px, then 400 px, as filters/analyse.c makes it), the segmentation
  * (lr_segment_product), the full-size refinement (lr_segment_upsample) and the compose stage with the
  * default profile. It reports per image and per background type:
@@ -41,64 +42,81 @@ typedef struct {
 	unsigned seed;
 	int count;
 	gboolean white, fringe;
+	LrSynthFocus focus;
 } BenchScene;
 
 #define T LR_SYNTH_TEXTILE
 #define B LR_SYNTH_BOWL
+#define P LR_SYNTH_FOCUS_PRODUCT
+#define F LR_SYNTH_FOCUS_FLOOR
+#define A LR_SYNTH_FOCUS_ALL
 /* Seeds are arbitrary and fixed; sizes and places spread over what artisans' photos show. */
 static const BenchScene scenes[] = {
-	{ "plain", T, LR_SYNTH_SHEET, 0.74, 0.5, 0.5, 0, 0, 101, 0, FALSE, FALSE },
-	{ "plain", B, LR_SYNTH_SHEET, 0.70, 0.5, 0.5, 0, 0, 505, 0, FALSE, FALSE },
-	{ "plain", T, LR_SYNTH_SHEET, 0.60, 0.45, 0.55, 0.6, 0, 1010, 0, FALSE, FALSE },
-	{ "plain", B, LR_SYNTH_SHEET, 0.55, 0.55, 0.45, 0.3, 0, 11, 0, FALSE, FALSE },
-	{ "plain", T, LR_SYNTH_SHEET, 0.85, 0.5, 0.5, 0, 0, 12, 0, FALSE, FALSE },
-	{ "plain", B, LR_SYNTH_SHEET, 0.80, 0.5, 0.55, 0, 0, 13, 0, FALSE, FALSE },
-	{ "plain", T, LR_SYNTH_SHEET, 0.50, 0.5, 0.5, 0, 3, 14, 0, FALSE, FALSE },
-	{ "table", B, LR_SYNTH_WOOD, 0.72, 0.5, 0.52, 0, 0, 202, 0, FALSE, FALSE },
-	{ "table", T, LR_SYNTH_WOOD, 0.70, 0.5, 0.5, 0, 0, 21, 0, FALSE, FALSE },
-	{ "table", B, LR_SYNTH_WOOD, 0.60, 0.45, 0.5, 0, 0, 22, 0, FALSE, FALSE },
-	{ "table", T, LR_SYNTH_WOOD, 0.80, 0.5, 0.5, 0.4, 0, 23, 0, FALSE, FALSE },
-	{ "table", B, LR_SYNTH_WOOD, 0.50, 0.55, 0.55, 0, 0, 24, 0, FALSE, FALSE },
-	{ "table", T, LR_SYNTH_WOOD, 0.60, 0.5, 0.45, 0, 0, 25, 0, FALSE, FALSE },
-	{ "table", B, LR_SYNTH_WOOD, 0.80, 0.5, 0.5, 0, 0, 26, 0, FALSE, FALSE },
-	{ "pattern", T, LR_SYNTH_PATTERN, 0.70, 0.5, 0.5, 0, 0, 31, 0, FALSE, FALSE },
-	{ "pattern", B, LR_SYNTH_PATTERN, 0.65, 0.5, 0.5, 0, 0, 32, 0, FALSE, FALSE },
-	{ "pattern", T, LR_SYNTH_PATTERN, 0.60, 0.45, 0.55, 0, 0, 33, 0, FALSE, FALSE },
-	{ "pattern", B, LR_SYNTH_PATTERN, 0.55, 0.5, 0.5, 0.3, 0, 34, 0, FALSE, FALSE },
-	{ "pattern", T, LR_SYNTH_PATTERN, 0.80, 0.5, 0.5, 0, 0, 35, 0, FALSE, FALSE },
-	{ "pattern", B, LR_SYNTH_PATTERN, 0.75, 0.55, 0.5, 0, 0, 36, 0, FALSE, FALSE },
-	{ "pattern", T, LR_SYNTH_PATTERN, 0.65, 0.5, 0.5, 0, 0, 37, 0, FALSE, FALSE },
-	{ "clutter", T, LR_SYNTH_CLUTTER, 0.66, 0.5, 0.55, 0, 0, 303, 0, FALSE, FALSE },
-	{ "clutter", B, LR_SYNTH_CLUTTER, 0.60, 0.5, 0.55, 0, 0, 41, 0, FALSE, FALSE },
-	{ "clutter", T, LR_SYNTH_CLUTTER, 0.70, 0.5, 0.55, 0, 0, 42, 0, FALSE, FALSE },
-	{ "clutter", B, LR_SYNTH_CLUTTER, 0.70, 0.5, 0.5, 0, 0, 43, 0, FALSE, FALSE },
-	{ "clutter", T, LR_SYNTH_CLUTTER, 0.60, 0.5, 0.55, 0, 0, 44, 0, FALSE, FALSE },
-	{ "clutter", B, LR_SYNTH_CLUTTER, 0.55, 0.5, 0.55, 0, 0, 45, 0, FALSE, FALSE },
-	{ "clutter", T, LR_SYNTH_CLUTTER, 0.75, 0.5, 0.5, 0, 0, 46, 0, FALSE, FALSE },
-	{ "white", T, LR_SYNTH_WHITE_SHEET, 0.70, 0.5, 0.5, 0, 0, 51, 0, TRUE, FALSE },
-	{ "white", B, LR_SYNTH_WHITE_SHEET, 0.65, 0.5, 0.5, 0, 0, 52, 0, TRUE, FALSE },
-	{ "white", T, LR_SYNTH_WHITE_SHEET, 0.60, 0.5, 0.5, 0, 0, 53, 0, TRUE, FALSE },
-	{ "white", B, LR_SYNTH_WHITE_SHEET, 0.75, 0.5, 0.5, 0, 0, 54, 0, TRUE, FALSE },
-	{ "white", T, LR_SYNTH_WHITE_SHEET, 0.80, 0.5, 0.5, 0.3, 0, 55, 0, TRUE, FALSE },
-	{ "white", B, LR_SYNTH_WHITE_SHEET, 0.55, 0.5, 0.5, 0, 0, 56, 0, TRUE, FALSE },
-	{ "white", T, LR_SYNTH_SHEET, 0.70, 0.5, 0.5, 0, 0, 57, 0, TRUE, FALSE },
-	{ "fringe", T, LR_SYNTH_SHEET, 0.65, 0.45, 0.5, 0, 0, 61, 0, FALSE, TRUE },
-	{ "fringe", T, LR_SYNTH_WOOD, 0.65, 0.45, 0.5, 0, 0, 62, 0, FALSE, TRUE },
-	{ "fringe", T, LR_SYNTH_SHEET, 0.60, 0.45, 0.5, 0.4, 0, 63, 0, FALSE, TRUE },
-	{ "fringe", T, LR_SYNTH_WOOD, 0.70, 0.45, 0.5, 0, 0, 64, 0, FALSE, TRUE },
-	{ "fringe", T, LR_SYNTH_PATTERN, 0.60, 0.45, 0.5, 0, 0, 65, 0, FALSE, TRUE },
-	{ "fringe", T, LR_SYNTH_WHITE_SHEET, 0.65, 0.45, 0.5, 0, 0, 66, 0, TRUE, TRUE },
-	{ "fringe", T, LR_SYNTH_SHEET, 0.75, 0.45, 0.5, 0, 0, 67, 0, FALSE, TRUE },
-	{ "several", B, LR_SYNTH_SHEET, 0.60, 0.5, 0.5, 0, 0, 71, 3, FALSE, FALSE },
-	{ "several", B, LR_SYNTH_WOOD, 0.60, 0.5, 0.5, 0, 0, 72, 3, FALSE, FALSE },
-	{ "several", B, LR_SYNTH_SHEET, 0.65, 0.5, 0.5, 0, 0, 73, 2, FALSE, FALSE },
-	{ "several", T, LR_SYNTH_SHEET, 0.60, 0.5, 0.5, 0, 0, 74, 2, FALSE, FALSE },
-	{ "several", B, LR_SYNTH_WOOD, 0.70, 0.5, 0.5, 0, 0, 75, 2, FALSE, FALSE },
-	{ "several", B, LR_SYNTH_PATTERN, 0.60, 0.5, 0.5, 0, 0, 76, 3, FALSE, FALSE },
-	{ "several", B, LR_SYNTH_CLUTTER, 0.60, 0.5, 0.55, 0, 0, 77, 3, FALSE, FALSE },
+	{ "plain", T, LR_SYNTH_SHEET, 0.74, 0.5, 0.5, 0, 0, 101, 0, FALSE, FALSE, P },
+	{ "plain", B, LR_SYNTH_SHEET, 0.70, 0.5, 0.5, 0, 0, 505, 0, FALSE, FALSE, P },
+	{ "plain", T, LR_SYNTH_SHEET, 0.60, 0.45, 0.55, 0.6, 0, 1010, 0, FALSE, FALSE, P },
+	{ "plain", B, LR_SYNTH_SHEET, 0.55, 0.55, 0.45, 0.3, 0, 11, 0, FALSE, FALSE, P },
+	{ "plain", T, LR_SYNTH_SHEET, 0.85, 0.5, 0.5, 0, 0, 12, 0, FALSE, FALSE, P },
+	{ "plain", B, LR_SYNTH_SHEET, 0.80, 0.5, 0.55, 0, 0, 13, 0, FALSE, FALSE, P },
+	{ "plain", T, LR_SYNTH_SHEET, 0.50, 0.5, 0.5, 0, 3, 14, 0, FALSE, FALSE, P },
+	{ "table", B, LR_SYNTH_WOOD, 0.72, 0.5, 0.52, 0, 0, 202, 0, FALSE, FALSE, P },
+	{ "table", T, LR_SYNTH_WOOD, 0.70, 0.5, 0.5, 0, 0, 21, 0, FALSE, FALSE, P },
+	{ "table", B, LR_SYNTH_WOOD, 0.60, 0.45, 0.5, 0, 0, 22, 0, FALSE, FALSE, P },
+	{ "table", T, LR_SYNTH_WOOD, 0.80, 0.5, 0.5, 0.4, 0, 23, 0, FALSE, FALSE, P },
+	{ "table", B, LR_SYNTH_WOOD, 0.50, 0.55, 0.55, 0, 0, 24, 0, FALSE, FALSE, P },
+	{ "table", T, LR_SYNTH_WOOD, 0.60, 0.5, 0.45, 0, 0, 25, 0, FALSE, FALSE, P },
+	{ "table", B, LR_SYNTH_WOOD, 0.80, 0.5, 0.5, 0, 0, 26, 0, FALSE, FALSE, P },
+	{ "pattern", T, LR_SYNTH_PATTERN, 0.70, 0.5, 0.5, 0, 0, 31, 0, FALSE, FALSE, P },
+	{ "pattern", B, LR_SYNTH_PATTERN, 0.65, 0.5, 0.5, 0, 0, 32, 0, FALSE, FALSE, P },
+	{ "pattern", T, LR_SYNTH_PATTERN, 0.60, 0.45, 0.55, 0, 0, 33, 0, FALSE, FALSE, P },
+	{ "pattern", B, LR_SYNTH_PATTERN, 0.55, 0.5, 0.5, 0.3, 0, 34, 0, FALSE, FALSE, P },
+	{ "pattern", T, LR_SYNTH_PATTERN, 0.80, 0.5, 0.5, 0, 0, 35, 0, FALSE, FALSE, P },
+	{ "pattern", B, LR_SYNTH_PATTERN, 0.75, 0.55, 0.5, 0, 0, 36, 0, FALSE, FALSE, P },
+	{ "pattern", T, LR_SYNTH_PATTERN, 0.65, 0.5, 0.5, 0, 0, 37, 0, FALSE, FALSE, P },
+	{ "clutter", T, LR_SYNTH_CLUTTER, 0.66, 0.5, 0.55, 0, 0, 303, 0, FALSE, FALSE, P },
+	{ "clutter", B, LR_SYNTH_CLUTTER, 0.60, 0.5, 0.55, 0, 0, 41, 0, FALSE, FALSE, P },
+	{ "clutter", T, LR_SYNTH_CLUTTER, 0.70, 0.5, 0.55, 0, 0, 42, 0, FALSE, FALSE, P },
+	{ "clutter", B, LR_SYNTH_CLUTTER, 0.70, 0.5, 0.5, 0, 0, 43, 0, FALSE, FALSE, P },
+	{ "clutter", T, LR_SYNTH_CLUTTER, 0.60, 0.5, 0.55, 0, 0, 44, 0, FALSE, FALSE, P },
+	{ "clutter", B, LR_SYNTH_CLUTTER, 0.55, 0.5, 0.55, 0, 0, 45, 0, FALSE, FALSE, P },
+	{ "clutter", T, LR_SYNTH_CLUTTER, 0.75, 0.5, 0.5, 0, 0, 46, 0, FALSE, FALSE, P },
+	{ "white", T, LR_SYNTH_WHITE_SHEET, 0.70, 0.5, 0.5, 0, 0, 51, 0, TRUE, FALSE, P },
+	{ "white", B, LR_SYNTH_WHITE_SHEET, 0.65, 0.5, 0.5, 0, 0, 52, 0, TRUE, FALSE, P },
+	{ "white", T, LR_SYNTH_WHITE_SHEET, 0.60, 0.5, 0.5, 0, 0, 53, 0, TRUE, FALSE, P },
+	{ "white", B, LR_SYNTH_WHITE_SHEET, 0.75, 0.5, 0.5, 0, 0, 54, 0, TRUE, FALSE, P },
+	{ "white", T, LR_SYNTH_WHITE_SHEET, 0.80, 0.5, 0.5, 0.3, 0, 55, 0, TRUE, FALSE, P },
+	{ "white", B, LR_SYNTH_WHITE_SHEET, 0.55, 0.5, 0.5, 0, 0, 56, 0, TRUE, FALSE, P },
+	{ "white", T, LR_SYNTH_SHEET, 0.70, 0.5, 0.5, 0, 0, 57, 0, TRUE, FALSE, P },
+	{ "fringe", T, LR_SYNTH_SHEET, 0.65, 0.45, 0.5, 0, 0, 61, 0, FALSE, TRUE, P },
+	{ "fringe", T, LR_SYNTH_WOOD, 0.65, 0.45, 0.5, 0, 0, 62, 0, FALSE, TRUE, P },
+	{ "fringe", T, LR_SYNTH_SHEET, 0.60, 0.45, 0.5, 0.4, 0, 63, 0, FALSE, TRUE, P },
+	{ "fringe", T, LR_SYNTH_WOOD, 0.70, 0.45, 0.5, 0, 0, 64, 0, FALSE, TRUE, P },
+	{ "fringe", T, LR_SYNTH_PATTERN, 0.60, 0.45, 0.5, 0, 0, 65, 0, FALSE, TRUE, P },
+	{ "fringe", T, LR_SYNTH_WHITE_SHEET, 0.65, 0.45, 0.5, 0, 0, 66, 0, TRUE, TRUE, P },
+	{ "fringe", T, LR_SYNTH_SHEET, 0.75, 0.45, 0.5, 0, 0, 67, 0, FALSE, TRUE, P },
+	{ "several", B, LR_SYNTH_SHEET, 0.60, 0.5, 0.5, 0, 0, 71, 3, FALSE, FALSE, P },
+	{ "several", B, LR_SYNTH_WOOD, 0.60, 0.5, 0.5, 0, 0, 72, 3, FALSE, FALSE, P },
+	{ "several", B, LR_SYNTH_SHEET, 0.65, 0.5, 0.5, 0, 0, 73, 2, FALSE, FALSE, P },
+	{ "several", T, LR_SYNTH_SHEET, 0.60, 0.5, 0.5, 0, 0, 74, 2, FALSE, FALSE, P },
+	{ "several", B, LR_SYNTH_WOOD, 0.70, 0.5, 0.5, 0, 0, 75, 2, FALSE, FALSE, P },
+	{ "several", B, LR_SYNTH_PATTERN, 0.60, 0.5, 0.5, 0, 0, 76, 3, FALSE, FALSE, P },
+	{ "several", B, LR_SYNTH_CLUTTER, 0.60, 0.5, 0.55, 0, 0, 77, 3, FALSE, FALSE, P },
+	/* Rooms whose depth of field is not the portrait blur of the clutter scenes: the floor the
+	 * product stands on sharp near it and softening with distance (the wall blurred), and rooms in
+	 * focus throughout, where the defocus prior is off and only colour and framing are left. */
+	{ "room", T, LR_SYNTH_CLUTTER, 0.65, 0.5, 0.55, 0, 0, 81, 0, FALSE, FALSE, F },
+	{ "room", B, LR_SYNTH_CLUTTER, 0.60, 0.5, 0.55, 0, 0, 82, 0, FALSE, FALSE, F },
+	{ "room", T, LR_SYNTH_CLUTTER, 0.70, 0.5, 0.5, 0, 0, 83, 0, FALSE, FALSE, F },
+	{ "room", B, LR_SYNTH_CLUTTER, 0.55, 0.5, 0.55, 0, 0, 84, 3, FALSE, FALSE, F },
+	{ "room", T, LR_SYNTH_CLUTTER, 0.65, 0.5, 0.55, 0, 0, 85, 0, FALSE, FALSE, A },
+	{ "room", B, LR_SYNTH_CLUTTER, 0.60, 0.5, 0.55, 0, 0, 86, 0, FALSE, FALSE, A },
+	{ "room", T, LR_SYNTH_CLUTTER, 0.70, 0.5, 0.5, 0, 0, 87, 0, FALSE, FALSE, A },
 };
 #undef T
 #undef B
+#undef P
+#undef F
+#undef A
 
 typedef struct {
 	double iou, bf, confidence, ms_segment, ms_refine, ms_compose;
@@ -223,6 +241,7 @@ bench_one(const BenchScene *sc, int width, int height, int reps, const LrProfile
 	spec.count = sc->count;
 	spec.white = sc->white;
 	spec.fringe = sc->fringe;
+	spec.focus = sc->focus;
 	if (lr_synth_render(&spec, &image, &truth))
 		return -1;
 	/* As analyse.c: the view at 2000 px, the analysis copy at 400 px from it. */
@@ -392,8 +411,8 @@ main(int argc, char **argv)
 		fflush(stdout);
 	}
 
-	static const char *types[] = { "plain",	  "table", "pattern", "clutter",
-				       "white",	  "fringe", "several" };
+	static const char *types[] = { "plain",	 "table",   "pattern", "clutter",
+				       "white",	 "fringe",  "several", "room" };
 	double load[3] = { 0, 0, 0 };
 	FILE *lf = fopen("/proc/loadavg", "r");
 	if (lf) {

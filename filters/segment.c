@@ -10,8 +10,9 @@
  *  - The background model is a Gaussian mixture on the residual of each pixel from a smooth
  *    (quadratic) illumination surface fitted to the background, so a light gradient across a sheet is
  *    absorbed; lightness gets a wider variance than chroma, and a pixel darker than a background
- *    component is judged with a still wider lightness tolerance, so soft shadows on the support stay
- *    background while a dark product of another colour does not.
+ *    component is judged against that component in shade (a still wider lightness tolerance, and the
+ *    chroma dimmed as shade dims it), so soft shadows on the support stay background while a dark
+ *    product of another colour does not.
  *  - A defocus prior (lr_segment_defocus_prior()) for the photo taken in a room: when the edges at the
  *    border are clearly softer than the sharpest edges at the centre (a depth of field: the phone
  *    focused on the product, the room behind is blurred), the blur of each edge (S. Zhuo and T. Sim,
@@ -25,13 +26,13 @@
  *  - The product model is a Gaussian mixture of the pixels that the background model finds unlikely.
  *  - Graph cut (max-flow of maxflow.c) with data terms the mixture energies and the priors, and
  *    GrabCut's contrast sensitive 8-neighbour smoothness, iterated while re-fitting both models and
- *    the surface. The rounds before the last cut a coarsened grid (blocks of 4, then 2 pixels, whose
+ *    the surface. The rounds before the last cut a coarsened grid (blocks of 2 x 2 pixels, whose
  *    data and edge terms are the sums of their pixels', as in H. Lombaert et al., "A multilevel banded
  *    graph cuts method for fast image segmentation", ICCV 2005); the last cuts the full grid in a band
  *    around the boundary they leave. Early rounds, whose models still overlap the background, cost
- *    little on the small grid, a round on the same grid as the one before keeps its flow (P. Kohli and
- *    P. Torr, "Dynamic Graph Cuts for Efficient Inference in Markov Random Fields", TPAMI 2007), and
- *    the last one touches only the band.
+ *    little on the small grid, each round after the first keeps the flow of the one before (P. Kohli
+ *    and P. Torr, "Dynamic Graph Cuts for Efficient Inference in Markov Random Fields", TPAMI 2007),
+ *    and the last one touches only the band.
  *  - Post-processing keeps every sizeable component (several objects are one product), drops specks and
  *    small border-touching clutter, fills enclosed holes and softens a 2 px edge band.
  * Confidence is explained at lr_segment_confidence(): a product of the colour models' separation along
@@ -59,12 +60,13 @@
 #define LR_SEG_K 5		/* mixture components, as in GrabCut */
 #define LR_SEG_SAMPLES 4000	/* pixels per mixture fit; more changes little and costs time */
 #define LR_SEG_ITERATIONS 4	/* graph-cut / re-fit rounds; stops earlier when labels settle */
-/* The rounds before the last cut blocks (lr_segment_cut): 4 x 4 in the first, whose rough models
- * make the longest flows, 2 x 2 after it (blocks of 4 cannot follow a round outline closely enough to
- * keep a cut off a plank joint or a fold that runs along the block grid; and these rounds must see the
- * whole frame, since the first can be wrong far from its boundary). The last cuts pixels in a band of
- * LR_SEG_BAND around the boundary they leave. */
-#define LR_SEG_COARSE_FIRST 2 /* log2 of the block size */
+/* The rounds before the last cut blocks of 2 x 2 pixels (lr_segment_cut; log2 of the block size).
+ * Blocks of 4 cannot follow a round outline closely enough to keep a cut off a plank joint or a fold
+ * that runs along the block grid, and they bridge the gaps between the small objects of a set: the
+ * wood between three little bowls then entered the product model, and the next round took the whole
+ * plank. These rounds must see the whole frame, since the first can be wrong far from its boundary;
+ * on one grid from the first round on, every round after it keeps the flow of the one before. The
+ * last cuts pixels in a band of LR_SEG_BAND around the boundary they leave. */
 #define LR_SEG_COARSE 1
 #define LR_SEG_BAND ((1 << LR_SEG_COARSE) + 2) /* a block, and 2 px for the blocks' own error */
 #define LR_SEG_GAMMA 50.0f	/* GrabCut's smoothness weight */
@@ -331,11 +333,21 @@ lr_segment_gmm_fit(LrSegGmm *gmm, const float *pts, int m, const float reg[3], u
 }
 
 /* Energy (negative log likelihood, nearest component as in GrabCut) of X. With SHADOW < 1, a
- * lightness below the component's counts only SHADOW as much: shading darkens a surface. */
+ * pixel darker than the component is taken for the component in shade: its lightness deviation
+ * counts only SHADOW as much, and it is compared with the component's chroma dimmed as shade dims
+ * it. Shade scales a surface's light (XYZ) by some k; where CIELAB's cube root applies (L above
+ * 8) that scales L + 16, a* and b* all by the cube root of k, so a shaded brown is a less saturated
+ * brown, and judged against the unshaded one it would look like another colour: the contact shadow
+ * of a bowl on wood would seed the product model with the wood's colours. Shade that leaves less
+ * than LR_SEG_SHADE_MIN of the light is not dimmed further: a black bowl is not the wood in
+ * shadow. */
+#define LR_SEG_SHADE_MIN 0.4f
 static float
 lr_segment_gmm_energy(const LrSegGmm *gmm, const float *x, float shadow)
 {
 	float best = LR_SEG_MAX_ENERGY;
+	/* cbrt(LR_SEG_SHADE_MIN): the least the chroma is scaled by. */
+	const float rmin = 0.7368f;
 
 	for (int c = 0; c < gmm->k; c++) {
 		const float *ic = gmm->icov[c];
@@ -343,8 +355,14 @@ lr_segment_gmm_energy(const LrSegGmm *gmm, const float *x, float shadow)
 		      d2 = x[2] - gmm->mean[c][2];
 		float q, e;
 
-		if (d0 < 0)
+		if (d0 < 0 && shadow < 1) {
+			float r = (x[0] + 16.0f) / (gmm->mean[c][0] + 16.0f);
+
+			r = r < rmin ? rmin : r;
 			d0 *= shadow;
+			d1 = x[1] - r * gmm->mean[c][1];
+			d2 = x[2] - r * gmm->mean[c][2];
+		}
 		q = ic[0] * d0 * d0 + ic[3] * d1 * d1 + ic[5] * d2 * d2 +
 		    2 * (ic[1] * d0 * d1 + ic[2] * d0 * d2 + ic[4] * d1 * d2);
 		e = gmm->cst[c] + 0.5f * q;
@@ -1115,12 +1133,44 @@ lr_segment_components(const uint8_t *label, int w, int h, int want, int conn8, i
 	return ncomp;
 }
 
+/* OUT[i] = 1 where the (2 R + 1)^2 square around pixel i lies wholly in LABEL (pixels beyond the frame
+ * count as in), else 0: the erosion, separable as a square's minimum is a minimum of minima. OUT
+ * must not be LABEL; it holds W * H bytes and is used as scratch on the way. */
+static int
+lr_segment_erode(const uint8_t *label, int w, int h, int r, uint8_t *out)
+{
+	uint8_t *tmp = malloc((size_t)w * h);
+
+	if (!tmp)
+		return -1;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint8_t v = 1;
+
+			for (int k = -r; k <= r && v; k++)
+				v = x + k < 0 || x + k >= w || label[(size_t)y * w + x + k];
+			tmp[(size_t)y * w + x] = v;
+		}
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint8_t v = 1;
+
+			for (int k = -r; k <= r && v; k++)
+				v = y + k < 0 || y + k >= h || tmp[(size_t)(y + k) * w + x];
+			out[(size_t)y * w + x] = v;
+		}
+	free(tmp);
+	return 0;
+}
+
+#define LR_SEG_LINE 2		/* px: radius of the neighbourhood lr_segment_clean asks to be product */
+#define LR_SEG_LINE_SHARE 0.05	/* a component with fewer such pixels than this share is a line */
 /* Keeps sizeable product components, drops specks and small clutter at the frame, fills holes. */
 static int
 lr_segment_clean(LrSegState *s)
 {
 	int *comp = malloc((size_t)s->n * sizeof(int));
-	int *area = NULL, ncomp, largest = 0;
+	int *area = NULL, *wide = NULL, ncomp, largest = 0, lines_only;
 	uint8_t *touch = NULL;
 
 	if (!comp)
@@ -1128,7 +1178,25 @@ lr_segment_clean(LrSegState *s)
 	ncomp = lr_segment_components(s->label, s->width, s->height, 1, 1, comp, &area, &touch);
 	if (ncomp < 0)
 		goto fail;
+	/* Lines: components with almost no pixel whose whole LR_SEG_LINE neighbourhood is product, i.e.
+	 * nowhere wider than about 2 LR_SEG_LINE px. At the analysis scale that is a plank joint, a
+	 * crack, a grain line, a cable or the edge of a rug, which the product's model can explain as
+	 * well as the background's (a dark joint beside black bowls); a product is wider than that
+	 * somewhere, and its own thin parts (a fringe, a handle) belong to its component. When only
+	 * lines were found, they are kept and the confidence judges them. */
+	wide = calloc((size_t)ncomp + 1, sizeof(int));
+	if (!wide)
+		goto fail;
+	if (lr_segment_erode(s->label, s->width, s->height, LR_SEG_LINE, s->dist))
+		goto fail;
+	for (int i = 0; i < s->n; i++)
+		if (s->dist[i])
+			wide[comp[i]]++;
 	for (int c = 0; c < ncomp; c++)
+		if (wide[c] >= LR_SEG_LINE_SHARE * area[c] && area[c] > largest)
+			largest = area[c];
+	lines_only = largest == 0;
+	for (int c = 0; c < ncomp && lines_only; c++)
 		if (area[c] > largest)
 			largest = area[c];
 	for (int c = 0; c < ncomp; c++) {
@@ -1138,8 +1206,12 @@ lr_segment_clean(LrSegState *s)
 
 		if (touch[c] && area[c] < 0.25 * largest)
 			keep = 0;
+		if (!lines_only && wide[c] < LR_SEG_LINE_SHARE * area[c])
+			keep = 0;
 		area[c] = keep;
 	}
+	free(wide);
+	wide = NULL;
 	for (int i = 0; i < s->n; i++)
 		s->label[i] = comp[i] >= 0 && area[comp[i]];
 	free(area);
@@ -1162,6 +1234,7 @@ fail:
 	free(area);
 	free(touch);
 	free(comp);
+	free(wide);
 	return -1;
 }
 
@@ -1420,7 +1493,11 @@ lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, doub
 		goto out;
 
 	/* Product seeds: pixels off the seed that the background model explains worse than nearly all
-	 * of the seed itself. */
+	 * of the seed itself. "Nearly all" is 99.9%: the inside of the frame is some eight times the
+	 * border strip, so a background whose energies have a long tail (the grain lines and joints of
+	 * wood) passes a 99% threshold at about 1% of the frame, as many pixels as a small product
+	 * has; those then made most of the first product model (a wood colour), and the first cut took
+	 * a plank. 0.1% of the frame stays well below the smallest product the confidence accepts. */
 	{
 		float *e = s.dfg; /* scratch */
 		int m = 0;
@@ -1431,7 +1508,7 @@ lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, doub
 				e[m++] = s.dbg[i];
 		}
 		/* m > 0: the seed is never empty. */
-		thresh = lr_segment_quantile(e, m, 0.99) + 2.0f;
+		thresh = lr_segment_quantile(e, m, 0.999) + 2.0f;
 	}
 	for (int i = 0; i < s.n; i++) {
 		s.label[i] = !s.seed[i] && s.dbg[i] > thresh + s.prior[i];
@@ -1464,7 +1541,7 @@ lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, doub
 			break;
 		}
 		lr_segment_energies(&s, &fg, &bg, 0);
-		changed = lr_segment_cut(&s, it ? LR_SEG_COARSE : LR_SEG_COARSE_FIRST, 0);
+		changed = lr_segment_cut(&s, LR_SEG_COARSE, 0);
 		if (changed < 0)
 			goto out;
 		settled = changed < s.n / 1000;

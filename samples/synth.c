@@ -1269,6 +1269,11 @@ synth_room_rect(float *v, int lw, int lh, double x0, double y0, double x1, doubl
 
 /* A room, out of focus: a wall and a tiled floor, furniture and household things of every colour.
  * Drawn at low resolution, blurred as a phone's portrait blur would, upscaled with a little grain.
+ * With SPEC's focus on the floor, the blur of each floor row grows with its distance (in rows) from
+ * the product's centre, the plane the phone focused on, reaching the room's full blur a third of the
+ * frame away, and the wall is fully blurred; with everything in focus there is no blur. Either way the
+ * room is then scaled up without smoothing and given the slight softness of a phone's lens, so that
+ * its sharp parts are sharp at full size too.
  */
 static int
 synth_clutter(VipsObject *p, const LrSynthSpec *spec, VipsImage *alpha, const SynthLight *light,
@@ -1277,11 +1282,12 @@ synth_clutter(VipsObject *p, const LrSynthSpec *spec, VipsImage *alpha, const Sy
 	static const SynthRgb walls[] = {
 	    {214, 200, 160}, {170, 196, 176}, {176, 190, 210}, {222, 186, 180}};
 	static const SynthRgb floors[] = {{150, 140, 132}, {150, 62, 48}, {190, 180, 166}};
-	VipsImage **t = (VipsImage **)vips_object_local_array(p, 8);
+	VipsImage **t = (VipsImage **)vips_object_local_array(p, 14);
 	SynthRng rng;
 	int W = spec->width, H = spec->height;
 	int lw = MAX(8, W / SYNTH_LOWRES), lh = MAX(8, H / SYNTH_LOWRES);
 	float *v = g_new(float, lw *lh * 3), *shade = g_new(float, lw *lh), *blurred = NULL;
+	float *level[3] = {NULL, NULL, NULL}, *rowblur = NULL;
 	VipsImage *room;
 	double split, tile;
 	SynthRgb wall, floor;
@@ -1329,6 +1335,58 @@ synth_clutter(VipsObject *p, const LrSynthSpec *spec, VipsImage *alpha, const Sy
 	if (synth_shadow(p, alpha, light, 0.35, 0.25, lw, lh, shade))
 		goto done;
 	synth_light_frame(light, lw, lh, shade);
+	if (spec->focus != LR_SYNTH_FOCUS_PRODUCT) {
+		double full = MAX(1.3, 0.008 * MIN(lw, lh)), focus_row = spec->centre_y * lh;
+
+		/* The room at no blur, a third, two thirds and all of its full blur; each row takes
+		 * the two levels around its own blur. */
+		blurred = g_memdup2(v, sizeof(float) * lw * lh * 3);
+		for (int k = 0; k < 3 && spec->focus == LR_SYNTH_FOCUS_FLOOR; k++)
+			if (!(room = synth_wrap(p, v, lw, lh, 3)) ||
+			    !(level[k] = synth_lowres_blur(p, room, full * (k + 1) / 3.0)))
+				goto done;
+		for (int y = 0; y < lh && spec->focus == LR_SYNTH_FOCUS_FLOOR; y++) {
+			double b = y < split ? 1 : MIN(1, fabs(y - focus_row) / (lh / 3.0)), f;
+			int lo = MIN(2, (int)(b * 3));
+			const float *a = lo == 0 ? v : level[lo - 1], *c = level[lo];
+
+			f = b * 3 - lo;
+			for (int i = y * lw * 3; i < (y + 1) * lw * 3; i++)
+				blurred[i] = (float)((1 - f) * a[i] + f * c[i]);
+		}
+		for (int i = 0; i < lw * lh; i++)
+			for (int k = 0; k < 3; k++)
+				blurred[3 * i + k] *= shade[i];
+		/* Scaled up as blocks where the room is sharp, smoothly where it is blurred (blocks
+		 * there would be edges of their own), then softened by the lens: about a pixel at
+		 * 12 MP. */
+		rowblur = g_new(float, H);
+		for (int y = 0; y < H; y++) {
+			double ly = (y + 0.5) * lh / H;
+
+			if (spec->focus == LR_SYNTH_FOCUS_ALL)
+				rowblur[y] = 0;
+			else if (ly < split)
+				rowblur[y] = 255;
+			else
+				rowblur[y] = (float)(255 * MIN(1, fabs(ly - focus_row) / (lh / 3.0)));
+		}
+		if (!(room = synth_wrap(p, blurred, lw, lh, 3)) ||
+		    vips_cast(room, &t[4], VIPS_FORMAT_UCHAR, NULL) ||
+		    vips_resize(t[4], &t[5], (double)W / lw, "vscale", (double)H / lh, "kernel",
+				VIPS_KERNEL_NEAREST, NULL) ||
+		    vips_embed(t[5], &t[6], 0, 0, W, H, "extend", VIPS_EXTEND_COPY, NULL) ||
+		    vips_resize(t[4], &t[8], (double)W / lw, "vscale", (double)H / lh, "kernel",
+				VIPS_KERNEL_LINEAR, NULL) ||
+		    vips_embed(t[8], &t[9], 0, 0, W, H, "extend", VIPS_EXTEND_COPY, NULL) ||
+		    synth_cols(p, rowblur, H, 1, W, &t[10]) ||
+		    vips_cast(t[10], &t[11], VIPS_FORMAT_UCHAR, NULL) ||
+		    synth_mix(p, t[6], t[9], t[11], &t[12]) || !(t[7] = vips_image_copy_memory(t[12])) ||
+		    vips_gaussblur(t[7], out, MAX(0.5, MIN(W, H) / 3000.0), NULL))
+			goto done;
+		r = 0;
+		goto done;
+	}
 	if (!(room = synth_wrap(p, v, lw, lh, 3)) ||
 	    vips_gaussblur(room, &t[1], MAX(1.3, 0.008 * MIN(lw, lh)), "precision",
 			   VIPS_PRECISION_FLOAT, NULL) ||
@@ -1349,6 +1407,9 @@ synth_clutter(VipsObject *p, const LrSynthSpec *spec, VipsImage *alpha, const Sy
 
 done:
 	g_free(v), g_free(shade), g_free(blurred);
+	for (int k = 0; k < 3; k++)
+		g_free(level[k]);
+	g_free(rowblur);
 	return r;
 }
 
@@ -1488,7 +1549,8 @@ lr_synth_render(const LrSynthSpec *spec, VipsImage **image, VipsImage **mask)
 	    spec->warmth > 1 || spec->blur_sigma < 0 || spec->noise_sigma < 0 ||
 	    (spec->product != LR_SYNTH_TEXTILE && spec->product != LR_SYNTH_BOWL) ||
 	    spec->background < LR_SYNTH_SHEET || spec->background > LR_SYNTH_WHITE_SHEET ||
-	    spec->count < 0 || spec->count > 8) {
+	    spec->count < 0 || spec->count > 8 || spec->focus < LR_SYNTH_FOCUS_PRODUCT ||
+	    spec->focus > LR_SYNTH_FOCUS_ALL) {
 		vips_error("lr_synth_render", "%s", "invalid spec");
 		return -1;
 	}

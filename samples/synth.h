@@ -2,7 +2,8 @@
  *
  * A scene is a product (a woven textile or a rounded craft object, or a set of several side by side,
  * optionally white) on a background (a plain sheet with uneven light and a soft shadow, a wooden table,
- * a cluttered room, a printed bedsheet, a white sheet), optionally degraded (defocus blur,
+ * a cluttered room -- out of focus, with only its floor near the product sharp, or sharp throughout --,
+ * a printed bedsheet, a white sheet), optionally degraded (defocus blur,
  * low exposure, tungsten cast, sensor noise, product cut off by the frame). Everything is deterministic
  * from the spec's seed. The mask is exact: it is the coverage the product was drawn with.
  */
@@ -24,6 +25,14 @@ typedef enum {
 	LR_SYNTH_WHITE_SHEET /* a white sheet (for white-on-white), uneven light and a soft shadow */
 } LrSynthBackground;
 
+/* Where a cluttered room (LR_SYNTH_CLUTTER) is in focus. */
+typedef enum {
+	LR_SYNTH_FOCUS_PRODUCT, /* only the product: the whole room behind it evenly out of focus */
+	LR_SYNTH_FOCUS_FLOOR,	/* the product and the floor it stands on, which goes out of focus with
+				 * its distance from the product's plane; the wall behind is blurred */
+	LR_SYNTH_FOCUS_ALL	/* everything sharp: no depth of field (a small sensor, a far shot) */
+} LrSynthFocus;
+
 typedef struct {
 	int width, height;            /* upright size in pixels */
 	LrSynthProduct product;
@@ -40,6 +49,7 @@ typedef struct {
 	gboolean white;               /* white/off-white product (kasavu cloth with its gold border,
 				       * white-glazed bowl): with LR_SYNTH_WHITE_SHEET, white on white */
 	gboolean fringe;              /* textile: a long fringe for certain (else the seed decides) */
+	LrSynthFocus focus;           /* clutter: what is in focus besides the product */
 } LrSynthSpec;
 
 /* Fills SPEC with a sharp, well-exposed, centred textile on a sheet at WIDTH x HEIGHT. */

@@ -1,7 +1,8 @@
 /* test_maxflow.c: tests of the grid max-flow (filters/maxflow.c).
  *
  * Hand-checked tiny graphs, a brute-force comparison over every partition of small grids with
- * capacities from a fixed-seed generator, and a larger grid whose minimum cut is known analytically.
+ * capacities from a fixed-seed generator, flow reuse (lr_graph_add_terminals) against graphs solved
+ * from scratch, and a larger grid whose minimum cut is known analytically.
  */
 #include <glib.h>
 #include <math.h>
@@ -134,6 +135,116 @@ test_bruteforce(void)
 	}
 }
 
+/* Cut value on the grid with net terminal terms NET (> 0: to the source) and EDGE (4 per node, 0
+ * where the neighbour is outside), of the labelling SOURCE (1: source side). Splitting a net term
+ * into two-sided terminals adds the same constant to every cut, so this orders cuts as the graph
+ * that was given two-sided terminals does. */
+static double
+cut_value_net(int w, int h, const float *net, const float *edge, const uint8_t *source)
+{
+	static const int dx[4] = {1, 0, 1, -1}, dy[4] = {0, 1, 1, 1};
+	double c = 0;
+
+	for (int i = 0; i < w * h; i++) {
+		c += source[i] ? (net[i] < 0 ? -net[i] : 0) : (net[i] > 0 ? net[i] : 0);
+		for (int d = 0; d < 4; d++) {
+			int x = i % w + dx[d], y = i / w + dy[d];
+
+			if (x >= 0 && x < w && y < h && source[i] != source[y * w + x])
+				c += edge[i * 4 + d];
+		}
+	}
+	return c;
+}
+
+/* Flow reuse (lr_graph_add_terminals, as segment.c's GrabCut rounds use it): a graph is solved, its
+ * terminals are changed by random amounts of either sign several times (nodes switch sides, residuals
+ * that were used up are asked for more than they have, others are returned), and after each change
+ * the reused graph must give what a graph built from scratch with the final terminals gives: a cut of
+ * the minimum value (checked by brute force on the small grids) and the same partition. The partition
+ * is unique: both solvers leave on the source side exactly the nodes the source still reaches in the
+ * residual graph, which is the same set for every maximum flow. Capacities are small integers, so
+ * every sum is exact in float. */
+static void
+test_add_terminals(void)
+{
+	static const int dx[4] = {1, 0, 1, -1}, dy[4] = {0, 1, 1, 1};
+	uint32_t state = 2024;
+
+	for (int trial = 0; trial < 60; trial++) {
+		/* Small grids for the brute force, then grids where long augmenting paths and orphans
+		 * occur. */
+		int small = trial < 40;
+		int w = small ? 2 + trial % 3 : 24 + trial % 7, h = small ? 2 + (trial / 3) % 3 : 17;
+		int n = w * h;
+		float *net = g_new(float, n), *edge = g_new0(float, 4 * n);
+		uint8_t *reused = g_new(uint8_t, n), *fresh = g_new(uint8_t, n);
+		LrGraph *g = lr_graph_new(w, h);
+
+		for (int i = 0; i < n; i++) {
+			float src = (float)(lr_test_rand(&state) % 9), snk = (float)(lr_test_rand(&state) % 9);
+
+			/* Two-sided terminals the first time, as lr_graph_set_terminals allows. */
+			lr_graph_set_terminals(g, i % w, i / w, src, snk);
+			net[i] = src - snk;
+			for (int d = 0; d < 4; d++) {
+				int x = i % w + dx[d], y = i / w + dy[d];
+
+				if (x < 0 || x >= w || y >= h)
+					continue;
+				edge[i * 4 + d] = (float)(lr_test_rand(&state) % 6);
+				lr_graph_set_edge(g, i % w, i / w, d, edge[i * 4 + d]);
+			}
+		}
+		g_assert_cmpfloat(lr_graph_maxflow(g), >=, 0);
+		for (int round = 0; round < 4; round++) {
+			LrGraph *f = lr_graph_new(w, h);
+
+			for (int i = 0; i < n; i++) {
+				/* Most nodes change, by up to 12 either way: many switch sides. */
+				float delta = lr_test_rand(&state) % 4 == 0
+						      ? 0
+						      : (float)((int)(lr_test_rand(&state) % 25) - 12);
+
+				lr_graph_add_terminals(g, i % w, i / w, delta);
+				net[i] += delta;
+			}
+			g_assert_cmpfloat(lr_graph_maxflow(g), >=, 0);
+			for (int i = 0; i < n; i++) {
+				lr_graph_set_terminals(f, i % w, i / w, net[i] > 0 ? net[i] : 0,
+						       net[i] < 0 ? -net[i] : 0);
+				for (int d = 0; d < 4; d++)
+					lr_graph_set_edge(f, i % w, i / w, d, edge[i * 4 + d]);
+			}
+			double best = lr_graph_maxflow(f);
+
+			for (int i = 0; i < n; i++) {
+				reused[i] = (uint8_t)lr_graph_is_source(g, i % w, i / w);
+				fresh[i] = (uint8_t)lr_graph_is_source(f, i % w, i / w);
+			}
+			if (small) {
+				/* The from-scratch flow is itself checked against every partition. */
+				double brute = INFINITY;
+				uint8_t lab[16];
+
+				for (uint32_t l = 0; l < (1u << n); l++) {
+					for (int i = 0; i < n; i++)
+						lab[i] = (l >> i) & 1;
+					brute = MIN(brute, cut_value_net(w, h, net, edge, lab));
+				}
+				g_assert_cmpfloat_with_epsilon(best, brute, 1e-4);
+			}
+			g_assert_cmpfloat_with_epsilon(cut_value_net(w, h, net, edge, fresh), best, 1e-3);
+			g_assert_cmpfloat_with_epsilon(cut_value_net(w, h, net, edge, reused), best, 1e-3);
+			for (int i = 0; i < n; i++)
+				g_assert_cmpint(reused[i], ==, fresh[i]);
+			lr_graph_free(f);
+		}
+		lr_graph_free(g);
+		g_free(net), g_free(edge), g_free(reused), g_free(fresh);
+	}
+}
+
 /* Left 8 columns tied to the source, right 8 to the sink, all arcs 10 except the ones that cross
  * between columns 31 and 32, which are 1: the minimum cut crosses there, H right arcs plus H-1 arcs
  * of each diagonal. */
@@ -206,6 +317,7 @@ main(int argc, char **argv)
 	g_test_add_func("/maxflow/square2", test_square2);
 	g_test_add_func("/maxflow/bruteforce", test_bruteforce);
 	g_test_add_func("/maxflow/strip", test_strip);
+	g_test_add_func("/maxflow/add_terminals", test_add_terminals);
 	g_test_add_func("/maxflow/speed", test_speed);
 	return g_test_run();
 }

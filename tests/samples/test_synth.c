@@ -181,6 +181,60 @@ test_mask(void)
  * printed bedsheet and a white sheet render, deterministically, and differ from the plain sheet; a
  * white product on the white sheet is within a few levels of it (white on white), and a spec with
  * the new fields left 0 renders exactly as before (checked against the plain spec itself). */
+/* Laplacian energy of the area X0..X1, Y0..Y1 (shares of the frame) of IM. */
+static double
+area_energy(VipsImage *im, double x0, double y0, double x1, double y1)
+{
+	VipsImage *a;
+	double v;
+
+	g_assert_cmpint(vips_extract_area(im, &a, (int)(x0 * im->Xsize), (int)(y0 * im->Ysize),
+					  (int)((x1 - x0) * im->Xsize), (int)((y1 - y0) * im->Ysize), NULL),
+			==, 0);
+	v = laplacian_energy(a);
+	g_object_unref(a);
+	return v;
+}
+
+/* The room's depth of field (spec.focus): evenly blurred by default; with the floor in focus, the
+ * floor beside the product (the rows around its centre) is sharp and the floor far below it and the
+ * wall are not; with everything in focus, the wall and the far floor are sharp too. The product and
+ * its mask do not change. Measured where there is only room (the near floor left of the product),
+ * without noise. */
+static void
+test_room_focus(void)
+{
+	LrSynthSpec spec;
+	VipsImage *image[3], *mask[3];
+	double near[3], far[3], wall[3];
+
+	for (int f = 0; f < 3; f++) {
+		lr_synth_spec_default(&spec, W, H);
+		spec.background = LR_SYNTH_CLUTTER;
+		spec.product_size = 0.3;
+		spec.centre_y = 0.55;
+		spec.noise_sigma = 0;
+		spec.seed = 5;
+		spec.focus = (LrSynthFocus)f;
+		render_ok(&spec, &image[f], &mask[f]);
+		near[f] = area_energy(image[f], 0, 0.5, 0.3, 0.6);
+		far[f] = area_energy(image[f], 0, 0.92, 1.0, 1.0);
+		wall[f] = area_energy(image[f], 0, 0, 1.0, 0.2);
+		g_test_message("focus %d: floor near %.2f far %.2f wall %.2f", f, near[f], far[f], wall[f]);
+	}
+	assert_identical(mask[LR_SYNTH_FOCUS_FLOOR], mask[LR_SYNTH_FOCUS_PRODUCT]);
+	assert_identical(mask[LR_SYNTH_FOCUS_ALL], mask[LR_SYNTH_FOCUS_PRODUCT]);
+	/* Floor in focus: sharp beside the product, as blurred as before far from it and on the wall. */
+	g_assert_cmpfloat(near[LR_SYNTH_FOCUS_FLOOR], >, 2 * near[LR_SYNTH_FOCUS_PRODUCT]);
+	g_assert_cmpfloat(near[LR_SYNTH_FOCUS_FLOOR], >, 2 * far[LR_SYNTH_FOCUS_FLOOR]);
+	g_assert_cmpfloat(wall[LR_SYNTH_FOCUS_FLOOR], <, 1.5 * wall[LR_SYNTH_FOCUS_PRODUCT]);
+	/* Everything in focus: the far floor and the wall are sharp as well. */
+	g_assert_cmpfloat(far[LR_SYNTH_FOCUS_ALL], >, 2 * far[LR_SYNTH_FOCUS_FLOOR]);
+	g_assert_cmpfloat(wall[LR_SYNTH_FOCUS_ALL], >, 2 * wall[LR_SYNTH_FOCUS_PRODUCT]);
+	for (int f = 0; f < 3; f++)
+		g_object_unref(image[f]), g_object_unref(mask[f]);
+}
+
 static void
 test_new_scenes(void)
 {
@@ -439,6 +493,7 @@ main(int argc, char **argv)
 	g_test_add_func("/samples/synth/degradations", test_degradations);
 	g_test_add_func("/samples/synth/bad_spec", test_bad_spec);
 	g_test_add_func("/samples/synth/new_scenes", test_new_scenes);
+	g_test_add_func("/samples/synth/room_focus", test_room_focus);
 	r = g_test_run();
 	vips_shutdown();
 	return r;
