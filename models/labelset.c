@@ -5,8 +5,11 @@
  * fit places the scorer's lines between them and the clean photos.
  */
 #include "models/labelset.h"
+#include "filters/context.h"
+#include "filters/filter.h"
 #include "filters/metrics.h"
-#include "filters/resample.h"
+#include "pipeline/load.h"
+#include "pipeline/profile.h"
 #include "samples/synth.h"
 
 #include <errno.h>
@@ -24,11 +27,9 @@
 #define BASE_NOISE 1.5
 /* A clean photo's product is at least this much above the profile's resolution line. */
 #define CLEAN_RESOLUTION_MARGIN 1.2
-/* The noise calibration (view_noise_gain): a flat field of this much noise (clear of 0 and 255), and
- * the size at the view of the patch it is measured on (enough 16 px blocks for a steady estimate). */
+/* The noise calibration (view_noise_gain): a flat field of this much noise in each band (clear of 0
+ * and 255). */
 #define CAL_SIGMA 20.0
-#define CAL_VIEW_WIDTH 800
-#define CAL_VIEW_HEIGHT 600
 /* JPEG quality of a phone's camera app. */
 #define PHONE_QUALITY 90
 
@@ -128,59 +129,106 @@ done:
 	return r;
 }
 
-/* A flat grey field of W x H with independent Gaussian noise of CAL_SIGMA levels, as uchar. */
-static VipsImage *
-noise_field(int w, int h, int seed)
-{
-	VipsImage *n, *u;
-	if (vips_gaussnoise(&n, w, h, "sigma", CAL_SIGMA, "mean", 128.0, "seed", seed, NULL))
-		return NULL;
-	int err = vips_cast_uchar(n, &u, NULL);
-	g_object_unref(n);
-	if (err)
-		return NULL;
-	VipsImage *m = vips_image_copy_memory(u);
-	g_object_unref(u);
-	return m;
-}
-
-/* lr_metric_noise of IMAGE (one band, uchar, in memory). */
+/* lr_metric_noise of the luma of the view normalize makes of a flat grey frame of W x H carrying
+ * independent Gaussian noise of CAL_SIGMA levels in each band, saved as the set saves its photos
+ * (a JPEG of PHONE_QUALITY) and read back by the pipeline's own loader and normalize stage, or -1
+ * with the vips error set. Through the pipeline, not a model of it: the loader decodes a JPEG of
+ * more than the profile's full_decode_max_pixels at a DCT shrink (libjpeg's scaled IDCT), and the
+ * triangle kernel reduces the rest, and the JPEG's quantisation removes some of the finest grain
+ * before either; a reduction by the triangle kernel alone, unsaved, made the 48 MP noisy photos
+ * about five times too noisy. */
 static double
-measured_noise(VipsImage *image)
+view_noise(int w, int h, int seed)
 {
-	return lr_metric_noise(VIPS_IMAGE_ADDR(image, 0, 0), image->Xsize, image->Ysize);
+	static LrProfile *profile;
+	static GMutex lock;
+	VipsImage *n[3] = { NULL }, *rgb = NULL, *grey = NULL;
+	void *jpeg = NULL;
+	size_t length = 0;
+	double seen = -1;
+
+	g_mutex_lock(&lock);
+	if (!profile) {
+		GError *error = NULL;
+		profile = lr_profile_load("default", &error);
+		if (!profile) {
+			vips_error("lr_labelset_render", "%s", error->message);
+			g_error_free(error);
+		}
+	}
+	g_mutex_unlock(&lock);
+	if (!profile)
+		return -1;
+	/* Independent in each band, as add_noise and the generator make it. */
+	for (int b = 0; b < 3; b++)
+		if (vips_gaussnoise(&n[b], w, h, "sigma", CAL_SIGMA, "mean", 128.0, "seed",
+				    seed * 3 + b, NULL))
+			goto done;
+	if (vips_bandjoin(n, &rgb, 3, NULL) || vips_cast_uchar(rgb, &grey, NULL))
+		goto done;
+	if (vips_jpegsave_buffer(grey, &jpeg, &length, "Q", PHONE_QUALITY, NULL))
+		goto done;
+	LrContext *ctx = lr_context_new("noise-calibration.jpg", profile);
+	const LrFilter *normalize = lr_filter_find("normalize");
+	if (!lr_load_bytes(ctx, jpeg, length) && !normalize->process(ctx)) {
+		VipsImage *view = ctx->view;
+		int vw = view->Xsize, vh = view->Ysize;
+		guchar *luma = g_malloc((size_t)vw * vh);
+		/* Luma as analyse takes it (Rec. 709 weights in 8-bit fixed point). */
+		for (int y = 0; y < vh; y++) {
+			const guchar *p = VIPS_IMAGE_ADDR(view, 0, y);
+			for (int x = 0; x < vw; x++, p += 3)
+				luma[(size_t)y * vw + x] =
+					(guchar)((54 * p[0] + 183 * p[1] + 19 * p[2] + 128) >> 8);
+		}
+		seen = lr_metric_noise(luma, vw, vh);
+		g_free(luma);
+	} else {
+		vips_error("lr_labelset_render", "noise calibration: %s", ctx->error);
+	}
+	lr_context_free(ctx);
+done:
+	for (int b = 0; b < 3; b++)
+		VIPS_UNREF(n[b]);
+	VIPS_UNREF(rgb);
+	VIPS_UNREF(grey);
+	g_free(jpeg);
+	return seen;
 }
 
 /* How much more per-pixel noise a frame of W x H needs than a frame already at the view's size for
- * the pipeline to read the same noise in its view. normalize makes the view with lr_resample_scale's
- * triangle kernel, and analyse measures Immerkaer's noise there: independent noise loses far more
- * than the scale to that reduction (at 12 MP to 0.31 of its sigma, and the measure, which reads the
- * finest grain, sees 0.19 of it, as the reduction also correlates neighbouring pixels), so the
- * factor is measured here on the pipeline's own reduction and measure rather than assumed: a noise
- * field at the frame's scale is reduced as normalize would, measured, and compared with the same
- * noise measured unreduced. Returns 1 for a frame no larger than the view, or -1 with the vips
- * error set. */
+ * the pipeline to read the same noise in its view: the reading of the same noise in a view-sized
+ * frame over its reading in a W x H frame, both through the pipeline (view_noise). The reduction
+ * loses far more than its scale: at 12 MP the view carries 0.31 of the per-pixel sigma, and
+ * Immerkaer's measure, which assumes white noise, reads less still, as the reduction correlates
+ * neighbouring view pixels; at 48 MP the loader's DCT shrink leaves the grain whiter than the
+ * triangle kernel would. The whole frame is calibrated, as the loader's choice depends on its size:
+ * once per size (every noisy photo of a set shares it). Returns 1 for a frame no larger than the
+ * view, or -1 with the vips error set. */
 static double
 view_noise_gain(int w, int h)
 {
-	double scale = VIEW_FRAME / MAX(w, h);
-	if (scale >= 1)
+	static GMutex lock;
+	static int cached_w, cached_h;
+	static double cached_gain;
+
+	if (VIEW_FRAME / MAX(w, h) >= 1)
 		return 1.0;
-	int pw = MIN(w, (int)ceil(CAL_VIEW_WIDTH / scale));
-	int ph = MIN(h, (int)ceil(CAL_VIEW_HEIGHT / scale));
-	VipsImage *full = noise_field(pw, ph, 1), *view = NULL, *ref = NULL;
-	double gain = -1;
-	if (full && !lr_resample_scale(full, scale, LR_KERNEL_TRIANGLE, FALSE, &view) &&
-	    (ref = noise_field(view->Xsize, view->Ysize, 2))) {
-		double seen = measured_noise(view);
-		if (seen > 0)
-			gain = measured_noise(ref) / seen;
-		else
+	g_mutex_lock(&lock);
+	double gain = cached_w == w && cached_h == h ? cached_gain : -1;
+	if (gain < 0) {
+		int vw = (int)VIEW_FRAME, vh = (int)lround(VIEW_FRAME * MIN(w, h) / MAX(w, h));
+		double seen = view_noise(w, h, 1), ref = seen > 0 ? view_noise(vw, vh, 11) : -1;
+		if (seen > 0 && ref > 0) {
+			gain = ref / seen;
+			cached_w = w;
+			cached_h = h;
+			cached_gain = gain;
+		} else if (seen == 0) {
 			vips_error("lr_labelset_render", "noise calibration read no noise");
+		}
 	}
-	VIPS_UNREF(full);
-	VIPS_UNREF(view);
-	VIPS_UNREF(ref);
+	g_mutex_unlock(&lock);
 	return gain;
 }
 
