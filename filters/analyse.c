@@ -74,21 +74,12 @@ luma_of(const guchar *p)
 	return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
 }
 
-/* The luma plane of RGB (memory, uchar, 3 bands), Rec. 709 weights on the sRGB values in 8-bit fixed
- * point (caller frees): the blur and noise measures need a grey plane, not colourimetry, and this is a
- * tenth of the cost of a conversion through linear light. */
+/* The luma plane of RGB (memory, uchar, 3 bands; caller frees). */
 static guchar *
 luma_plane(VipsImage *rgb)
 {
-	int w = rgb->Xsize, h = rgb->Ysize;
-	guchar *out = g_malloc((size_t)w * h);
-	for (int y = 0; y < h; y++) {
-		const guchar *p = VIPS_IMAGE_ADDR(rgb, 0, y);
-		guchar *q = out + (size_t)y * w;
-		for (int x = 0; x < w; x++, p += 3)
-			q[x] = (guchar)((54 * p[0] + 183 * p[1] + 19 * p[2] + 128) >> 8);
-	}
-	return out;
+	return lr_metric_luma(VIPS_IMAGE_ADDR(rgb, 0, 0), rgb->Xsize, rgb->Ysize,
+			      VIPS_IMAGE_SIZEOF_LINE(rgb));
 }
 
 /* Lab chroma of the sRGB colour RGB (0..255); its lightness L* into *LIGHTNESS. */

@@ -115,6 +115,19 @@ lr_metric_noise(const guchar *luma, int width, int height)
 	return sigma;
 }
 
+guchar *
+lr_metric_luma(const guchar *rgb, int width, int height, size_t stride)
+{
+	guchar *out = g_malloc((size_t)width * height);
+	for (int y = 0; y < height; y++) {
+		const guchar *p = rgb + (size_t)y * stride;
+		guchar *q = out + (size_t)y * width;
+		for (int x = 0; x < width; x++, p += 3)
+			q[x] = (guchar)((54 * p[0] + 183 * p[1] + 19 * p[2] + 128) >> 8);
+	}
+	return out;
+}
+
 double
 lr_metric_highlight(const guchar *rgb, int width, int height, size_t stride)
 {

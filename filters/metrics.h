@@ -48,6 +48,12 @@ double lr_metric_blockiness(const guchar *rgb, int width, int height, size_t str
  * texture and edges are not taken for noise. */
 double lr_metric_noise(const guchar *luma, int width, int height);
 
+/* The luma plane (WIDTH*HEIGHT, one byte a pixel; caller frees) of the 3-band interleaved RGB image,
+ * rows STRIDE bytes apart: Rec. 709 weights on the sRGB values in 8-bit fixed point. The blur and
+ * noise measures need a grey plane, not colourimetry, and this is a tenth of the cost of a conversion
+ * through linear light. */
+guchar *lr_metric_luma(const guchar *rgb, int width, int height, size_t stride);
+
 /* Exposure of the 3-band interleaved RGB image (WIDTH*HEIGHT, rows STRIDE bytes apart): the 99th
  * percentile of each pixel's brightest channel, 0..1. The brightest channel, not luma, because
  * exposure is about how near the sensor came to its top: a well-lit orange wooden table reaches high

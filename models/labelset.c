@@ -21,7 +21,7 @@
 
 /* The product's longest side at which blur and shake strengths are stated (analyse's sharpness_size). */
 #define VIEW_PRODUCT 1024.0
-/* The frame's longest side at which noise strengths are stated (analyse's view_size). */
+/* The frame's longest side at which noise strengths are stated (normalize's view_size). */
 #define VIEW_FRAME 2000.0
 /* Sensor noise of every photo, in 8-bit levels: a phone in fair light (as samples/generate.c). */
 #define BASE_NOISE 1.5
@@ -173,14 +173,9 @@ view_noise(int w, int h, int seed)
 	if (!lr_load_bytes(ctx, jpeg, length) && !normalize->process(ctx)) {
 		VipsImage *view = ctx->view;
 		int vw = view->Xsize, vh = view->Ysize;
-		guchar *luma = g_malloc((size_t)vw * vh);
-		/* Luma as analyse takes it (Rec. 709 weights in 8-bit fixed point). */
-		for (int y = 0; y < vh; y++) {
-			const guchar *p = VIPS_IMAGE_ADDR(view, 0, y);
-			for (int x = 0; x < vw; x++, p += 3)
-				luma[(size_t)y * vw + x] =
-					(guchar)((54 * p[0] + 183 * p[1] + 19 * p[2] + 128) >> 8);
-		}
+		/* Luma as analyse takes it. */
+		guchar *luma = lr_metric_luma(VIPS_IMAGE_ADDR(view, 0, 0), vw, vh,
+					      VIPS_IMAGE_SIZEOF_LINE(view));
 		seen = lr_metric_noise(luma, vw, vh);
 		g_free(luma);
 	} else {
