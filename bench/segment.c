@@ -24,6 +24,7 @@
  * Results are printed as a table and as JSON (to --json FILE, or after the table).
  */
 #include "filters/filter.h"
+#include "filters/resample.h"
 #include "filters/segment.h"
 #include "pipeline/profile.h"
 #include "samples/synth.h"
@@ -207,17 +208,13 @@ boundary_f(const guchar *mask, const guchar *truth, int w, int h, double tol)
 	return p + r > 0 ? 2 * p * r / (p + r) : 0;
 }
 
-/* IN at SCALE of its size, in memory; the bench's helper for the analysis copy and the BF scale. */
+/* IN at SCALE of its size, in memory, reduced as the pipeline reduces (filters/resample.c's triangle
+ * kernel); the bench's helper for the analysis copy and the BF scale. */
 static VipsImage *
 shrunk(VipsImage *in, double scale)
 {
-	VipsImage *t, *m;
-
-	if (vips_resize(in, &t, scale, "kernel", VIPS_KERNEL_LINEAR, NULL))
-		return NULL;
-	m = vips_image_copy_memory(t);
-	g_object_unref(t);
-	return m;
+	VipsImage *m;
+	return lr_resample_scale(in, scale, LR_KERNEL_TRIANGLE, FALSE, &m) ? NULL : m;
 }
 
 static int
