@@ -522,11 +522,11 @@ normalize(LrContext *ctx)
 	ctx->height = (int)lround(t[0]->Ysize / ctx->image_scale);
 	double view = lr_param(ctx, &lr_filter_normalize, "view_size");
 	double rest = MIN(1.0, view / MAX(t[0]->Xsize, t[0]->Ysize));
+	gint64 start = g_get_monotonic_time();
 	if (rest < 1 && lr_resample_scale(t[0], rest, LR_KERNEL_TRIANGLE, FALSE, &t[1])) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
 		goto done;
 	}
-	gint64 start = g_get_monotonic_time();
 	if (colour(ctx, rest < 1 ? t[1] : t[0], FALSE, &t[2]))
 		goto done;
 	/* In memory: the light is estimated on it, then it is corrected (or is the view as it is). */

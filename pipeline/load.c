@@ -32,9 +32,9 @@ lr_load_init(void)
 	vips_cache_set_max(0);
 	/* Every photo allocates and frees the same few large buffers (the decoded photo, the view, the
 	 * master). Above glibc's mmap threshold (adaptive, at most 32 MB) each is handed back to the
-	 * kernel when freed, and the next photo's is page-faulted and zeroed afresh: 90 of a 12 MP
-	 * photo's 125 ms of system time (measured). Kept in the heap they are reused, and the peak is
-	 * still that of the largest photo in flight. */
+	 * kernel when freed, and the next photo's is page-faulted and zeroed afresh. Kept in the heap
+	 * they are reused (a 12 MP photo's system time went from 89 to 26 ms, measured), and the peak
+	 * is still that of the largest photo in flight. */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	/* One arena per core, not glibc's eight: each worker and libvips thread would otherwise keep
