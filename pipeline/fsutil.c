@@ -108,14 +108,37 @@ fail:
 }
 
 /* See fsutil.h. */
+void
+lr_sha256_init(LrSha256 *sum)
+{
+	sha256_init(sum);
+}
+
+void
+lr_sha256_update(LrSha256 *sum, const void *data, gsize length)
+{
+	sha256_update(sum, length, data);
+}
+
+char *
+lr_sha256_finish(LrSha256 *sum)
+{
+	guint8 digest[SHA256_DIGEST_SIZE];
+	char *hex = g_malloc(2 * SHA256_DIGEST_SIZE + 1);
+
+	sha256_digest(sum, SHA256_DIGEST_SIZE, digest);
+	for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+		g_snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	return hex;
+}
+
+/* See fsutil.h. */
 char *
 lr_sha256_hex(const void *data, gsize length)
 {
-	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-	char *hex;
+	LrSha256 sum;
 
-	g_checksum_update(sum, data, (gssize)length);
-	hex = g_strdup(g_checksum_get_string(sum));
-	g_checksum_free(sum);
-	return hex;
+	lr_sha256_init(&sum);
+	lr_sha256_update(&sum, data, length);
+	return lr_sha256_finish(&sum);
 }

@@ -1094,7 +1094,8 @@ copy_hashing(const char *src, int fd, gint64 *bytes, GError **error)
 			    g_strerror(errno));
 		return NULL;
 	}
-	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	LrSha256 sum;
+	lr_sha256_init(&sum);
 	guchar *buf = g_malloc(1 << 20);
 	gint64 total = 0;
 	ssize_t n;
@@ -1106,7 +1107,7 @@ copy_hashing(const char *src, int fd, gint64 *bytes, GError **error)
 			ok = 0;
 			break;
 		}
-		g_checksum_update(sum, buf, n);
+		lr_sha256_update(&sum, buf, n);
 		total += n;
 		for (ssize_t off = 0; ok && off < n;) {
 			ssize_t w = write(fd, buf + off, n - off);
@@ -1121,8 +1122,9 @@ copy_hashing(const char *src, int fd, gint64 *bytes, GError **error)
 			    src, g_strerror(errno));
 	close(in);
 	g_free(buf);
-	char *hex = ok ? g_strdup(g_checksum_get_string(sum)) : NULL;
-	g_checksum_free(sum);
+	char *hex = lr_sha256_finish(&sum);
+	if (!ok)
+		g_clear_pointer(&hex, g_free);
 	*bytes = total;
 	return hex;
 }

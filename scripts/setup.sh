@@ -6,7 +6,7 @@ set -euo pipefail
 LR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LR_BUILD=${LR_BUILD:-$LR_ROOT/build}
 LR_PACKAGES=(build-essential cmake pkg-config libvips-dev libexif-dev libsqlite3-dev
-	     libjpeg62-turbo-dev libwebp-dev libglib2.0-dev libjson-glib-dev)
+	     libjpeg62-turbo-dev libwebp-dev libglib2.0-dev libjson-glib-dev nettle-dev)
 LR_PACKAGES+=(libsoup-3.0-dev) # the HTTP server
 # The test command (LR_WITH_TESTS=1) also needs Debian's Chromium for the review page's end-to-end
 # test, and Node (from apt only when there is none: a NodeSource node brings its own npm).

@@ -209,6 +209,16 @@ test_sha256(void)
 			"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	g_assert_cmpstr(empty, ==,
 			"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+	/* In steps, across the 64-byte block boundary: FIPS 180-2's two-block message. */
+	const char *msg = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	LrSha256 sum;
+	lr_sha256_init(&sum);
+	lr_sha256_update(&sum, msg, 50);
+	lr_sha256_update(&sum, msg + 50, strlen(msg) - 50);
+	g_autofree char *steps = lr_sha256_finish(&sum);
+	g_assert_cmpstr(steps, ==,
+			"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 static void
