@@ -171,7 +171,9 @@ encode(LrContext *ctx, VipsImage *image, const char *name, const char *format)
 		}
 		err = vips_jpegsave_buffer(image, &buf, &len, "Q",
 					   (int)lr_param(ctx, &lr_filter_renditions, "jpeg_quality"),
-					   "optimize_coding", TRUE, "interlace",
+					   "optimize_coding",
+					   lr_param(ctx, &lr_filter_renditions, "jpeg_optimize") > 0,
+					   "interlace",
 					   lr_param(ctx, &lr_filter_renditions, "jpeg_progressive") > 0,
 					   "subsample_mode",
 					   VIPS_FOREIGN_SUBSAMPLE_OFF, "strip", TRUE, NULL);
@@ -278,8 +280,11 @@ static const LrParam params[] = {
 	/* Progressive costs 2.5x the encoding time of baseline with optimised Huffman tables (132
 	 * against 53 ms for a 2000 px master, measured), for a few per cent fewer bytes and a
 	 * gradual display that marketplaces, which re-encode what they are sent, do not use. */
-	{ "jpeg_progressive", "1: progressive JPEG; 0: baseline (optimised Huffman tables either way)",
-	  0, 1, 0 },
+	{ "jpeg_progressive", "1: progressive JPEG; 0: baseline", 0, 1, 0 },
+	/* Optimised Huffman tables take a second pass over the coefficients: 50 against 20 ms for a
+	 * 2000 px master at 4:4:4, for 4% fewer bytes (nine 2000 px masters, measured). */
+	{ "jpeg_optimize", "1: optimised Huffman tables for baseline JPEGs; 0: the standard tables", 0,
+	  1, 0 },
 	/* Effort 1 is about 2.5x faster than libwebp's default 4 and 1.35x faster than 2, for about
 	 * 6% (against 4) and 3% (against 2) more bytes on a 2000 px master (measured). */
 	{ "webp_effort", "WebP encoder effort (0 fastest, 6 smallest)", 0, 6, 1 },
