@@ -78,11 +78,36 @@ lr_metric_blur(const guchar *luma, const guchar *mask, int width, int height, do
 	return MAX(MAX(0.0, b[LR_BLUR_HORIZONTAL]), MAX(0.0, b[LR_BLUR_VERTICAL]));
 }
 
-static int
-compare_double(const void *a, const void *b)
+double
+lr_select(double *v, int n, int k)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	int lo = 0, hi = n - 1;
+	g_assert(k >= 0 && k < n);
+	while (lo < hi) {
+		/* The median of three as the pivot, then Hoare's partition. */
+		int mid = lo + (hi - lo) / 2;
+		double a = v[lo], b = v[mid], c = v[hi];
+		double pivot = a < b ? (b < c ? b : MAX(a, c)) : (a < c ? a : MAX(b, c));
+		int i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break; /* between j and i everything equals the pivot */
+	}
+	return v[k];
 }
 
 double
@@ -109,8 +134,7 @@ lr_metric_noise(const guchar *luma, int width, int height)
 				}
 			sigmas[n++] = sqrt(G_PI / 2.0) * sum / (6.0 * block * block);
 		}
-	qsort(sigmas, n, sizeof(double), compare_double);
-	double sigma = sigmas[n / 10];
+	double sigma = lr_select(sigmas, n, n / 10);
 	g_free(sigmas);
 	return sigma;
 }
@@ -198,9 +222,8 @@ block_ratio(const gint64 sum[8], const gint64 count[8])
 	double sorted[8];
 	for (int k = 0; k < 8; k++)
 		sorted[k] = count[k] ? sum[k] / 1000.0 / count[k] : 0;
-	qsort(sorted, 8, sizeof(double), compare_double);
-	double median = (sorted[3] + sorted[4]) / 2;
-	return (sorted[7] - median) / (median + 1);
+	double median = (lr_select(sorted, 8, 3) + lr_select(sorted, 8, 4)) / 2;
+	return (lr_select(sorted, 8, 7) - median) / (median + 1);
 }
 
 double

@@ -8,6 +8,10 @@
 
 #include <glib.h>
 
+/* The K-th smallest of the N VALUES (0-based), as VALUES[K] would be after sorting them, found by
+ * selection (Hoare's quickselect, linear on average) rather than a sort; VALUES is reordered. */
+double lr_select(double *values, int n, int k);
+
 /* Blur of LUMA (WIDTH*HEIGHT) by re-blurring (Crete, Dolmiere, Ladret, Nicolas, "The blur effect:
  * perception and estimation with a new no-reference perceptual blur metric", SPIE 2007): how much of
  * the neighbour-to-neighbour variation survives a further 9-tap box blur. Counts only pixels where MASK

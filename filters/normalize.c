@@ -24,6 +24,7 @@
  */
 #include "filters/area.h"
 #include "filters/filter.h"
+#include "filters/metrics.h"
 #include "filters/resample.h"
 #include "pipeline/profile.h"
 
@@ -81,13 +82,6 @@ locus(double mired, double *lr, double *lb)
 
 #define D65_MIRED (1e6 / 6504.0)
 
-static int
-compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Estimates the light and chooses the gains on the N linear pixels PX (3 doubles each), into *LIGHT.
  * PARAM reads the normalize parameters. */
 static void
@@ -103,8 +97,10 @@ estimate_light(const LrContext *ctx, const double *px, int n, LrLight *light)
 		const double *p = px + 3 * i;
 		if (MAX(p[0], MAX(p[1], p[2])) >= clip || luma(p) < dark)
 			continue;
-		for (int c = 0; c < 3; c++)
-			sum6[c] += pow(p[c], 6);
+		for (int c = 0; c < 3; c++) {
+			double p3 = p[c] * p[c] * p[c];
+			sum6[c] += p3 * p3;
+		}
 		candidates++;
 	}
 	light->wb_gain[0] = light->wb_gain[1] = light->wb_gain[2] = 1;
@@ -119,12 +115,22 @@ estimate_light(const LrContext *ctx, const double *px, int n, LrLight *light)
 	/* Refine: the mean of the pixels of at least median brightness whose chromaticity is within 0.15
 	 * (about 15% in each ratio) of the estimate — the neutral surfaces under this light. */
 	double *lumas = g_new(double, n);
-	int m = 0;
 	for (int i = 0; i < n; i++)
-		lumas[m++] = luma(px + 3 * i);
-	qsort(lumas, m, sizeof(double), compare_double);
-	double median = lumas[m / 2];
+		lumas[i] = luma(px + 3 * i);
+	double median = lr_select(lumas, n, n / 2);
 	g_free(lumas);
+	/* Each usable pixel's chromaticity (log red/green, log blue/green), taken once for the rounds. */
+	double *chroma = g_new(double, 2 * (size_t)n);
+	gboolean *usable = g_new(gboolean, n);
+	for (int i = 0; i < n; i++) {
+		const double *p = px + 3 * i;
+		usable[i] = MAX(p[0], MAX(p[1], p[2])) < clip && luma(p) >= dark && p[1] > 0 &&
+			    p[0] > 0 && p[2] > 0;
+		if (usable[i]) {
+			chroma[2 * i] = log(p[0] / p[1]);
+			chroma[2 * i + 1] = log(p[2] / p[1]);
+		}
+	}
 	int near = 0;
 	for (int iter = 0; iter < 4; iter++) {
 		double lr = log(e[0] / e[1]), lb = log(e[2] / e[1]), sum[3] = { 0 };
@@ -132,10 +138,9 @@ estimate_light(const LrContext *ctx, const double *px, int n, LrLight *light)
 		near = 0;
 		for (int i = 0; i < n; i++) {
 			const double *p = px + 3 * i;
-			if (MAX(p[0], MAX(p[1], p[2])) >= clip || luma(p) < dark || p[1] <= 0 ||
-			    p[0] <= 0 || p[2] <= 0)
+			if (!usable[i])
 				continue;
-			double dr = log(p[0] / p[1]) - lr, db = log(p[2] / p[1]) - lb;
+			double dr = chroma[2 * i] - lr, db = chroma[2 * i + 1] - lb;
 			if (dr * dr + db * db > 0.15 * 0.15)
 				continue;
 			near++;
@@ -150,6 +155,8 @@ estimate_light(const LrContext *ctx, const double *px, int n, LrLight *light)
 		for (int c = 0; c < 3; c++)
 			e[c] = sum[c] / bright;
 	}
+	g_free(chroma);
+	g_free(usable);
 	light->neutral_share = (double)near / candidates;
 	for (int c = 0; c < 3; c++)
 		light->illuminant[c] = e[c] / e[1];
@@ -169,8 +176,7 @@ estimate_light(const LrContext *ctx, const double *px, int n, LrLight *light)
 		if (MAX(p[0], MAX(p[1], p[2])) < clip && luma(p) >= dark)
 			order[nt++] = luma(p);
 	}
-	qsort(order, nt, sizeof(double), compare_double);
-	double threshold = order[(int)(0.97 * (nt - 1))];
+	double threshold = nt ? lr_select(order, nt, (int)(0.97 * (nt - 1))) : 0;
 	g_free(order);
 	for (int i = 0; i < n; i++) {
 		const double *p = px + 3 * i;
@@ -258,12 +264,11 @@ exposure:
 		if (top < clip_out)
 			hi[nhi++] = top;
 	}
-	qsort(y, n, sizeof(double), compare_double);
-	qsort(hi, nhi, sizeof(double), compare_double);
-	double p99 = y[(int)(0.99 * (n - 1))];
+	double p99 = lr_select(y, n, (int)(0.99 * (n - 1)));
 	/* The largest gain that clips at most 0.2% of the pixels that are not clipped already. */
 	int allowed = (int)(0.002 * n);
-	double k_clip = nhi > allowed ? clip_out / MAX(hi[nhi - 1 - allowed], 1e-6) : 1;
+	double k_clip =
+		nhi > allowed ? clip_out / MAX(lr_select(hi, nhi, nhi - 1 - allowed), 1e-6) : 1;
 	/* Exposure only brightens; it goes below 1 only to take back what the white-balance gains would
 	 * clip. */
 	double k = p99 > 0 ? MAX(1.0, srgb_decode(P("exposure_target")) / p99) : 1;

@@ -4,18 +4,11 @@
  * dark that counts, not its texture), transformed with a 2-D DCT-II, and the 8x8 lowest frequencies
  * but the DC term are compared with their median: one bit each. */
 #include "pipeline/phash.h"
+#include "filters/metrics.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 #define N 32
-
-static int
-compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 int
 lr_phash(VipsImage *image, guint64 *hash)
@@ -48,8 +41,7 @@ lr_phash(VipsImage *image, guint64 *hash)
 		double sorted[63];
 		for (int i = 1; i < 64; i++)
 			sorted[i - 1] = coef[i];
-		qsort(sorted, 63, sizeof(double), compare_double);
-		double median = sorted[31];
+		double median = lr_select(sorted, 63, 31);
 		guint64 bits = 0;
 		for (int i = 1; i < 64; i++)
 			if (coef[i] > median)

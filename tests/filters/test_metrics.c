@@ -9,6 +9,7 @@
 #include "tests/testutil.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 static LrContext *
 analyse_scene(const LrSynthSpec *spec)
@@ -271,6 +272,37 @@ test_clipping_at_view(void)
 	}
 }
 
+static int
+compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Selection gives what a sort gives, for every rank, with runs of equal values and sorted input. */
+static void
+test_select(void)
+{
+	GRand *rand = g_rand_new_with_seed(7);
+	for (int round = 0; round < 40; round++) {
+		int n = 1 + g_rand_int_range(rand, 0, 300);
+		int levels = round % 2 ? 5 : 1000; /* many ties, or few */
+		double *values = g_new(double, n), *sorted = g_new(double, n), *work = g_new(double, n);
+		for (int i = 0; i < n; i++)
+			values[i] = round % 5 == 4 ? i : g_rand_int_range(rand, 0, levels);
+		memcpy(sorted, values, n * sizeof(double));
+		qsort(sorted, n, sizeof(double), compare_double);
+		for (int k = 0; k < n; k++) {
+			memcpy(work, values, n * sizeof(double));
+			g_assert_cmpfloat(lr_select(work, n, k), ==, sorted[k]);
+		}
+		g_free(values);
+		g_free(sorted);
+		g_free(work);
+	}
+	g_rand_free(rand);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -279,6 +311,7 @@ main(int argc, char **argv)
 	g_test_add_func("/metrics/sharpness-ranks-blur", test_sharpness_ranks_blur);
 	g_test_add_func("/metrics/blur-directions", test_blur_directions);
 	g_test_add_func("/metrics/blockiness", test_blockiness);
+	g_test_add_func("/metrics/select", test_select);
 	g_test_add_func("/metrics/noise-estimate", test_noise_estimate);
 	g_test_add_func("/metrics/edge-contact", test_edge_contact);
 	g_test_add_func("/metrics/highlight", test_highlight);
