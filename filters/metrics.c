@@ -3,48 +3,100 @@
 #include "filters/metrics.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
+
+__attribute__((target_clones("avx2", "default"))) static void
+add_row(guint16 *restrict s, const guchar *restrict p, int n)
+{
+	for (int x = 0; x < n; x++)
+		s[x] += p[x];
+}
+
+/* Sums, over N pixels, d^2 into *D and d * max(0, 9d - e) into *V for the steps d = |L - LP| above FL
+ * (where M, if not NULL, is at least 128), e = |S - SP|. */
+__attribute__((target_clones("avx2", "default"))) static void
+step_sums(const guchar *restrict l, const guchar *restrict lp, const guint16 *restrict s,
+	  const guint16 *restrict sp, const guchar *restrict m, int n, int fl, gint64 *d_sum,
+	  gint64 *v_sum)
+{
+	const int chunk = 2048; /* 2048 * 255 * 2295 fits in 32 bits */
+	for (int x0 = 0; x0 < n; x0 += chunk) {
+		int x1 = MIN(n, x0 + chunk);
+		gint32 d_row = 0, v_row = 0;
+		if (m)
+			for (int x = x0; x < x1; x++) {
+				int d = abs(l[x] - lp[x]), e = abs(s[x] - sp[x]), v = 9 * d - e;
+				int keep = -((d > fl) & (m[x] >= 128));
+				d_row += d * d & keep;
+				v_row += d * (v & ~(v >> 31)) & keep;
+			}
+		else
+			for (int x = x0; x < x1; x++) {
+				int d = abs(l[x] - lp[x]), e = abs(s[x] - sp[x]), v = 9 * d - e;
+				int keep = -(d > fl);
+				d_row += d * d & keep;
+				v_row += d * (v & ~(v >> 31)) & keep;
+			}
+		*d_sum += d_row;
+		*v_sum += v_row;
+	}
+}
+
+/* The sums of the 9-tap window along (DX, DY) at each pixel of LUMA, clamped at the borders, into SUMS
+ * (WIDTH*HEIGHT). Rows whose windows lie inside add nine shifted rows, which the compiler vectorises;
+ * only the border pixels take the clamped path. */
+static void
+window_sums(const guchar *luma, int width, int height, int dx, int dy, guint16 *sums)
+{
+	const int r = 4;
+	int ry = r * abs(dy), rx = r * dx;
+	for (int y = 0; y < height; y++) {
+		guint16 *s = sums + (size_t)y * width;
+		gboolean inside = y >= ry && y < height - ry;
+		int x0 = inside ? rx : width, x1 = inside ? width - rx : width;
+		for (int x = 0; x < MIN(x0, width); x++) {
+			int sum = 0;
+			for (int k = -r; k <= r; k++)
+				sum += luma[(size_t)CLAMP(y + k * dy, 0, height - 1) * width +
+					    CLAMP(x + k * dx, 0, width - 1)];
+			s[x] = (guint16)sum;
+		}
+		if (!inside)
+			continue;
+		for (int x = x0; x < x1; x++)
+			s[x] = 0;
+		for (int k = -r; k <= r; k++)
+			add_row(s + x0, luma + (size_t)(y + k * dy) * width + k * dx + x0, x1 - x0);
+		for (int x = x1; x < width; x++) {
+			int sum = 0;
+			for (int k = -r; k <= r; k++)
+				sum += luma[(size_t)CLAMP(y + k * dy, 0, height - 1) * width +
+					    CLAMP(x + k * dx, 0, width - 1)];
+			s[x] = (guint16)sum;
+		}
+	}
+}
 
 /* The re-blur ratio along direction (DX, DY): of the neighbour steps along it larger than FLOOR, how much
  * survives a 9-tap box blur along the same direction, each step weighted by its own size (see
- * metrics.h); -1 when no step counts. */
+ * metrics.h); -1 when no step counts. In integers: with d a step and e the step between the 9-tap sums
+ * (nine times the blurred step), sum d * max(0, d - e / 9) over sum d^2 is V / 9D with
+ * V = sum d * max(0, 9d - e) and D = sum d^2, both exact. */
 static double
 blur_along(const guchar *luma, const guchar *mask, int width, int height, double floor, int dx,
-	   int dy, double *blurred)
+	   int dy, guint16 *sums)
 {
-	const int r = 4;
-	double d_sum = 0, v_sum = 0;
+	/* A step d (an integer) is above FLOOR exactly when it is above FLOOR's integer part. */
+	gint64 d_sum = 0, v_sum = 0;
 
-	for (int y = 0; y < height; y++)
-		for (int x = 0; x < width; x++) {
-			int s = 0;
-			for (int k = -r; k <= r; k++)
-				s += luma[(size_t)CLAMP(y + k * dy, 0, height - 1) * width +
-					  CLAMP(x + k * dx, 0, width - 1)];
-			blurred[(size_t)y * width + x] = s / (2.0 * r + 1);
-		}
-	for (int y = 0; y < height; y++)
-		for (int x = 0; x < width; x++) {
-			int px = x - dx, py = y - dy;
-			if (px < 0 || px >= width || py < 0 || py >= height)
-				continue;
-			size_t i = (size_t)y * width + x, j = (size_t)py * width + px;
-			if (mask && mask[i] < 128)
-				continue;
-			double df = fabs((double)luma[i] - luma[j]);
-			/* Steps within the noise floor are grain, not detail: in a blurred photo they
-			 * would otherwise be most of what is left, and read as sharp. */
-			if (df <= floor)
-				continue;
-			/* Weighted by the step itself: the few strong steps of the product's edges
-			 * and pattern decide, not the many small ones of a fine weave's residue or
-			 * of grain that passed the floor (a shake leaves those sharp across its
-			 * path and so read a shaken photo as sharp; a smooth glazed bowl has
-			 * hardly any, so it is judged by its outline and rim). */
-			d_sum += df * df;
-			v_sum += df * MAX(0.0, df - fabs(blurred[i] - blurred[j]));
-		}
-	return d_sum < 1 ? -1 : (d_sum - v_sum) / d_sum;
+	window_sums(luma, width, height, dx, dy, sums);
+	for (int y = MAX(0, dy); y < height + MIN(0, dy); y++) {
+		size_t i = (size_t)y * width + dx, j = i - (ptrdiff_t)dy * width - dx;
+		step_sums(luma + i, luma + j, sums + i, sums + j, mask ? mask + i : NULL, width - dx,
+			  (int)floor, &d_sum, &v_sum);
+	}
+	return d_sum < 1 ? -1 : 1.0 - (double)v_sum / (9.0 * d_sum);
 }
 
 void
@@ -59,11 +111,10 @@ lr_metric_blur_directions(const guchar *luma, const guchar *mask, int width, int
 			out[d] = -1;
 		return;
 	}
-	double *blurred = g_new(double, (size_t)width * height);
+	guint16 *sums = g_new(guint16, (size_t)width * height);
 	for (int d = 0; d < LR_BLUR_N; d++)
-		out[d] = blur_along(luma, mask, width, height, floor, dirs[d][0], dirs[d][1],
-				    blurred);
-	g_free(blurred);
+		out[d] = blur_along(luma, mask, width, height, floor, dirs[d][0], dirs[d][1], sums);
+	g_free(sums);
 }
 
 double
@@ -121,7 +172,7 @@ lr_metric_noise(const guchar *luma, int width, int height)
 	int n = 0;
 	for (int j = 0; j < by; j++)
 		for (int i = 0; i < bx; i++) {
-			double sum = 0;
+			int sum = 0; /* exact, and the loop vectorises */
 			for (int y = 1 + j * block; y < 1 + (j + 1) * block; y++)
 				for (int x = 1 + i * block; x < 1 + (i + 1) * block; x++) {
 					const guchar *p = luma + (size_t)y * width + x;
