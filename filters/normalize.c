@@ -507,6 +507,22 @@ done:
 	return err;
 }
 
+/* IN, a reduced copy of the photo as stored (without its orientation field), turned upright as the
+ * photo's orientation says, into *OUT. */
+static int
+upright(const LrContext *ctx, VipsImage *in, VipsImage **out)
+{
+	VipsImage *tagged;
+	if (ctx->orientation <= 1)
+		return vips_copy(in, out, NULL);
+	if (vips_copy(in, &tagged, NULL))
+		return -1;
+	vips_image_set_int(tagged, VIPS_META_ORIENTATION, ctx->orientation);
+	int err = vips_autorot(tagged, out, NULL);
+	g_object_unref(tagged);
+	return err;
+}
+
 /* The view (the whole photo at view_size, in memory) is made first, without the light correction; the
  * light is estimated on a 256 px copy of it (plenty for a light, and cheap at any size), and the
  * correction then applied to the view with the table every later area read uses. Temporaries go into a
@@ -515,10 +531,13 @@ static int
 normalize(LrContext *ctx)
 {
 	VipsObject *scope = VIPS_OBJECT(vips_image_new());
-	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 7);
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 8);
 	int err = -1;
 
-	/* Orientation: vips_autorot reads the "orientation" field and handles all eight. */
+	/* Orientation: vips_autorot reads the "orientation" field and handles all eight. Here it gives
+	 * the upright size; the view is reduced first and turned upright after, since turning costs by
+	 * the pixel (reading a 12 MP photo through vips_autorot took 65 ms on its side, 15 even upright)
+	 * and the view has a fraction of them. */
 	if (vips_autorot(ctx->image, &t[0], NULL)) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be turned upright.");
 		goto done;
@@ -528,7 +547,8 @@ normalize(LrContext *ctx)
 	double view = lr_param(ctx, &lr_filter_normalize, "view_size");
 	double rest = MIN(1.0, view / MAX(t[0]->Xsize, t[0]->Ysize));
 	gint64 start = g_get_monotonic_time();
-	if (rest < 1 && lr_resample_scale(t[0], rest, LR_KERNEL_TRIANGLE, FALSE, &t[1])) {
+	if (rest < 1 && (lr_resample_scale(ctx->image, rest, LR_KERNEL_TRIANGLE, FALSE, &t[7]) ||
+			 upright(ctx, t[7], &t[1]))) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
 		goto done;
 	}

@@ -48,6 +48,40 @@ test_generated_orientations(void)
 	g_object_unref(mask);
 }
 
+/* A photo larger than the view: the view is reduced from the photo as stored and turned upright after;
+ * for every orientation it must match the upright photo reduced to the same size. */
+static void
+test_view_orientations(void)
+{
+	LrSynthSpec spec;
+	VipsImage *upright, *mask;
+	g_autofree char *dir = lr_test_tmpdir();
+
+	lr_synth_spec_default(&spec, 3000, 2000);
+	spec.centre_x = 0.4;
+	g_assert_cmpint(lr_synth_render(&spec, &upright, &mask), ==, 0);
+	for (int o = 1; o <= 8; o++) {
+		g_autofree char *path = g_strdup_printf("%s/v%d.jpg", dir, o);
+		g_assert_cmpint(lr_synth_save_jpeg(upright, o, FALSE, 95, path), ==, 0);
+		LrContext *ctx = lr_test_run(path, "normalize", FALSE);
+		VipsImage *expected;
+		g_assert_cmpint(ctx->view->Xsize, ==, 2000);
+		g_assert_cmpint(ctx->view->Ysize, ==, 1333);
+		g_assert_cmpint(vips_resize(upright, &expected,
+					    (double)ctx->view->Xsize / upright->Xsize, "vscale",
+					    (double)ctx->view->Ysize / upright->Ysize, NULL),
+				==, 0);
+		double mad = lr_test_mad(ctx->view, expected);
+		g_test_message("orientation %d: view's mean abs difference %.2f", o, mad);
+		g_assert_cmpfloat(mad, >=, 0);
+		g_assert_cmpfloat(mad, <, 4);
+		g_object_unref(expected);
+		lr_context_free(ctx);
+	}
+	g_object_unref(upright);
+	g_object_unref(mask);
+}
+
 /* The real-world set: Landscape_0 (invalid value) .. Landscape_8 all match Landscape_1. */
 static void
 test_realworld_orientations(void)
@@ -217,6 +251,7 @@ main(int argc, char **argv)
 {
 	lr_test_init(&argc, &argv);
 	g_test_add_func("/normalize/generated-orientations", test_generated_orientations);
+	g_test_add_func("/normalize/view-orientations", test_view_orientations);
 	g_test_add_func("/normalize/realworld-orientations", test_realworld_orientations);
 	g_test_add_func("/normalize/realworld-colour-formats", test_realworld_colour_formats);
 	g_test_add_func("/normalize/icc-applied", test_icc_applied);
