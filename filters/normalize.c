@@ -439,6 +439,51 @@ done:
 	return err;
 }
 
+/* IN, a reduced copy (or part) of the photo as stored, turned upright as ORIENTATION (EXIF, 1..8)
+ * says, into *OUT. Reading a photo through vips_autorot costs by the pixel (65 ms for a 12 MP photo
+ * on its side, 15 even upright, measured), so the pipeline reduces first and turns the few pixels
+ * left. */
+static int
+upright(int orientation, VipsImage *in, VipsImage **out)
+{
+	VipsImage *tagged;
+	if (orientation <= 1 || orientation > 8)
+		return vips_copy(in, out, NULL);
+	if (vips_copy(in, &tagged, NULL))
+		return -1;
+	vips_image_set_int(tagged, VIPS_META_ORIENTATION, orientation);
+	int err = vips_autorot(tagged, out, NULL);
+	g_object_unref(tagged);
+	return err;
+}
+
+/* Where the pixel (U, V) of the upright photo (UW x UH) lies in the photo as stored with ORIENTATION:
+ * the inverse of the turn or mirror the EXIF value asks for. */
+static void
+stored_point(int orientation, int uw, int uh, int u, int v, int *x, int *y)
+{
+	switch (orientation) {
+	case 2: *x = uw - 1 - u; *y = v; break;
+	case 3: *x = uw - 1 - u; *y = uh - 1 - v; break;
+	case 4: *x = u; *y = uh - 1 - v; break;
+	case 5: *x = v; *y = u; break;
+	case 6: *x = v; *y = uw - 1 - u; break;
+	case 7: *x = uh - 1 - v; *y = uw - 1 - u; break;
+	case 8: *x = uh - 1 - v; *y = u; break;
+	default: *x = u; *y = v; break;
+	}
+}
+
+/* The rectangle R of the upright photo (UW x UH) in the photo as stored with ORIENTATION. */
+static LrRect
+stored_rect(int orientation, int uw, int uh, LrRect r)
+{
+	int ax, ay, bx, by;
+	stored_point(orientation, uw, uh, r.left, r.top, &ax, &ay);
+	stored_point(orientation, uw, uh, r.left + r.width - 1, r.top + r.height - 1, &bx, &by);
+	return (LrRect){ MIN(ax, bx), MIN(ay, by), abs(bx - ax) + 1, abs(by - ay) + 1 };
+}
+
 int
 lr_normalize_refresh(LrContext *ctx)
 {
@@ -457,7 +502,7 @@ lr_normalize_area(LrContext *ctx, const LrRect *area, double scale, gboolean lin
 {
 	LrRect r = area ? *area : (LrRect){ 0, 0, ctx->width, ctx->height };
 	VipsObject *scope = VIPS_OBJECT(vips_image_new());
-	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 4);
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 5);
 	int err = -1;
 
 	*out = NULL;
@@ -469,36 +514,38 @@ lr_normalize_area(LrContext *ctx, const LrRect *area, double scale, gboolean lin
 	VipsImage *source = from_view ? ctx->view : ctx->image;
 	double k = from_view ? (double)ctx->view->Xsize / ctx->width : ctx->image_scale;
 	double rest = MIN(1.0, scale / k);
-	if (from_view)
-		t[0] = g_object_ref(source);
-	else if (vips_autorot(source, &t[0], NULL))
-		goto done;
-	/* The area in the source's pixels, rounded outwards. */
-	int x0 = CLAMP((int)floor(r.left * k), 0, t[0]->Xsize - 1);
-	int y0 = CLAMP((int)floor(r.top * k), 0, t[0]->Ysize - 1);
-	int x1 = CLAMP((int)ceil((r.left + r.width) * k), x0 + 1, t[0]->Xsize);
-	int y1 = CLAMP((int)ceil((r.top + r.height) * k), y0 + 1, t[0]->Ysize);
-	if (vips_extract_area(t[0], &t[1], x0, y0, x1 - x0, y1 - y0, NULL))
+	/* The area in the upright source's pixels, rounded outwards, then where it lies in the source
+	 * as stored: it is read and reduced there and turned upright after (see upright()). */
+	int o = from_view ? 1 : ctx->orientation;
+	int uw = o >= 5 && o <= 8 ? source->Ysize : source->Xsize;
+	int uh = o >= 5 && o <= 8 ? source->Xsize : source->Ysize;
+	int x0 = CLAMP((int)floor(r.left * k), 0, uw - 1);
+	int y0 = CLAMP((int)floor(r.top * k), 0, uh - 1);
+	int x1 = CLAMP((int)ceil((r.left + r.width) * k), x0 + 1, uw);
+	int y1 = CLAMP((int)ceil((r.top + r.height) * k), y0 + 1, uh);
+	LrRect stored = stored_rect(o, uw, uh, (LrRect){ x0, y0, x1 - x0, y1 - y0 });
+	if (vips_extract_area(source, &t[0], stored.left, stored.top, stored.width, stored.height,
+			      NULL))
 		goto done;
 	if (linear) {
 		/* Output pixels: colour first, then the reduction in linear light, the light
 		 * correction's table folded into the resampler's own conversion to linear light (one
 		 * lookup per value instead of a vips_maplut pass before it). */
-		if (colour(ctx, t[1], FALSE, &t[2]) ||
-		    lr_resample_linear_lut(t[2], rest, ctx->light_lut, out))
+		if (colour(ctx, t[0], FALSE, &t[1]) ||
+		    lr_resample_linear_lut(t[1], rest, ctx->light_lut, &t[2]))
 			goto done;
 	} else {
 		/* Measuring: reduce first, so the colour conversion runs on the few pixels left. */
-		if (rest < 1 && lr_resample_scale(t[1], rest, LR_KERNEL_TRIANGLE, FALSE, &t[3]))
+		if (rest < 1 && lr_resample_scale(t[0], rest, LR_KERNEL_TRIANGLE, FALSE, &t[3]))
 			goto done;
-		VipsImage *reduced = rest < 1 ? t[3] : t[1];
+		VipsImage *reduced = rest < 1 ? t[3] : t[0];
 		if (from_view)
 			t[2] = g_object_ref(reduced);
 		else if (colour(ctx, reduced, TRUE, &t[2]))
 			goto done;
-		if (!(*out = vips_image_copy_memory(t[2])))
-			goto done;
 	}
+	if (upright(o, t[2], &t[4]) || !(*out = vips_image_copy_memory(t[4])))
+		goto done;
 	if (placement)
 		*placement = (LrPlacement){ x0 / k, y0 / k, (*out)->Xsize * k / (x1 - x0),
 					    (*out)->Ysize * k / (y1 - y0) };
@@ -510,21 +557,6 @@ done:
 	return err;
 }
 
-/* IN, a reduced copy of the photo as stored (without its orientation field), turned upright as the
- * photo's orientation says, into *OUT. */
-static int
-upright(const LrContext *ctx, VipsImage *in, VipsImage **out)
-{
-	VipsImage *tagged;
-	if (ctx->orientation <= 1)
-		return vips_copy(in, out, NULL);
-	if (vips_copy(in, &tagged, NULL))
-		return -1;
-	vips_image_set_int(tagged, VIPS_META_ORIENTATION, ctx->orientation);
-	int err = vips_autorot(tagged, out, NULL);
-	g_object_unref(tagged);
-	return err;
-}
 
 /* The view (the whole photo at view_size, in memory) is made first, without the light correction; the
  * light is estimated on a 256 px copy of it (plenty for a light, and cheap at any size), and the
@@ -538,9 +570,7 @@ normalize(LrContext *ctx)
 	int err = -1;
 
 	/* Orientation: vips_autorot reads the "orientation" field and handles all eight. Here it gives
-	 * the upright size; the view is reduced first and turned upright after, since turning costs by
-	 * the pixel (reading a 12 MP photo through vips_autorot took 65 ms on its side, 15 even upright)
-	 * and the view has a fraction of them. */
+	 * the upright size; the view is reduced first and turned upright after (upright()). */
 	if (vips_autorot(ctx->image, &t[0], NULL)) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be turned upright.");
 		goto done;
@@ -551,7 +581,7 @@ normalize(LrContext *ctx)
 	double rest = MIN(1.0, view / MAX(t[0]->Xsize, t[0]->Ysize));
 	gint64 start = g_get_monotonic_time();
 	if (rest < 1 && (lr_resample_scale(ctx->image, rest, LR_KERNEL_TRIANGLE, FALSE, &t[7]) ||
-			 upright(ctx, t[7], &t[1]))) {
+			 upright(ctx->orientation, t[7], &t[1]))) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
 		goto done;
 	}

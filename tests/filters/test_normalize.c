@@ -3,10 +3,12 @@
  * Ground truth: generated photos stored with each EXIF orientation (their upright pixels are known), and
  * the real-world orientation set, where every Landscape_N must look like Landscape_1 once oriented.
  */
+#include "filters/area.h"
 #include "pipeline/load.h"
 #include "samples/synth.h"
 #include "tests/testutil.h"
 
+#include <math.h>
 #include <string.h>
 
 static void
@@ -78,6 +80,56 @@ test_view_orientations(void)
 		g_object_unref(expected);
 		lr_context_free(ctx);
 	}
+	g_object_unref(upright);
+	g_object_unref(mask);
+}
+
+/* Areas of the photo, read for measuring (reduced, then coloured) and for output pixels (linear light),
+ * are read where they lie in the photo as stored and turned upright after: for every orientation they
+ * must match the same areas of the upright photo, with the same placement. */
+static void
+test_area_orientations(void)
+{
+	LrSynthSpec spec;
+	VipsImage *upright, *mask;
+	g_autofree char *dir = lr_test_tmpdir();
+	const LrRect area = { 700, 300, 1500, 1100 }; /* off-centre: a wrong turn reads elsewhere */
+	VipsImage *ref[2] = { NULL, NULL };
+	LrPlacement ref_at[2];
+
+	lr_synth_spec_default(&spec, 3000, 2000);
+	spec.centre_x = 0.4;
+	g_assert_cmpint(lr_synth_render(&spec, &upright, &mask), ==, 0);
+	for (int o = 1; o <= 8; o++) {
+		g_autofree char *path = g_strdup_printf("%s/a%d.jpg", dir, o);
+		g_assert_cmpint(lr_synth_save_jpeg(upright, o, FALSE, 95, path), ==, 0);
+		LrContext *ctx = lr_test_run(path, "normalize", FALSE);
+		for (int linear = 0; linear < 2; linear++) {
+			VipsImage *got;
+			LrPlacement at;
+			g_assert_cmpint(lr_normalize_area(ctx, &area, 0.6, linear, &got, &at), ==, 0);
+			g_assert_cmpint(got->Xsize, ==, 900);
+			g_assert_cmpint(got->Ysize, ==, 660);
+			if (o == 1) {
+				ref[linear] = got;
+				ref_at[linear] = at;
+				continue;
+			}
+			double mad = lr_test_mad(got, ref[linear]);
+			g_test_message("orientation %d, linear %d: mean abs difference %.2f", o,
+				       linear, mad);
+			g_assert_cmpfloat(mad, >=, 0);
+			g_assert_cmpfloat(mad, <, 1.5);
+			g_assert_cmpfloat(fabs(at.left - ref_at[linear].left), <, 1e-9);
+			g_assert_cmpfloat(fabs(at.top - ref_at[linear].top), <, 1e-9);
+			g_assert_cmpfloat(fabs(at.scale_x - ref_at[linear].scale_x), <, 1e-9);
+			g_assert_cmpfloat(fabs(at.scale_y - ref_at[linear].scale_y), <, 1e-9);
+			g_object_unref(got);
+		}
+		lr_context_free(ctx);
+	}
+	g_object_unref(ref[0]);
+	g_object_unref(ref[1]);
 	g_object_unref(upright);
 	g_object_unref(mask);
 }
@@ -252,6 +304,7 @@ main(int argc, char **argv)
 	lr_test_init(&argc, &argv);
 	g_test_add_func("/normalize/generated-orientations", test_generated_orientations);
 	g_test_add_func("/normalize/view-orientations", test_view_orientations);
+	g_test_add_func("/normalize/area-orientations", test_area_orientations);
 	g_test_add_func("/normalize/realworld-orientations", test_realworld_orientations);
 	g_test_add_func("/normalize/realworld-colour-formats", test_realworld_colour_formats);
 	g_test_add_func("/normalize/icc-applied", test_icc_applied);
