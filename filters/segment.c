@@ -1616,26 +1616,49 @@ out:
 	return err;
 }
 
-/* Box mean of radius R over a W x H float plane, edges clamped; IN and OUT may not alias. */
+/* Box mean of radius R over a W x H float plane, edges clamped; IN and OUT may not alias. Interior
+ * pixels, whose window needs no clamping, take the same sums in the same order without the clamps, so
+ * the compiler vectorises them. */
 static void
 box_mean(const float *in, float *out, float *tmp, int w, int h, int r)
 {
 	for (int y = 0; y < h; y++) {
 		const float *row = in + (size_t)y * w;
+		float *t = tmp + (size_t)y * w;
 		for (int x = 0; x < w; x++) {
+			if (x == r && w > 2 * r)
+				for (; x < w - r; x++) {
+					float sum = 0;
+					for (int k = -r; k <= r; k++)
+						sum += row[x + k];
+					t[x] = sum / (2 * r + 1);
+				}
+			if (x >= w)
+				break;
 			float sum = 0;
 			for (int k = -r; k <= r; k++)
 				sum += row[CLAMP(x + k, 0, w - 1)];
-			tmp[(size_t)y * w + x] = sum / (2 * r + 1);
+			t[x] = sum / (2 * r + 1);
 		}
 	}
-	for (int y = 0; y < h; y++)
+	for (int y = 0; y < h; y++) {
+		float *o = out + (size_t)y * w;
+		if (y >= r && y < h - r) {
+			for (int x = 0; x < w; x++) {
+				float sum = 0;
+				for (int k = -r; k <= r; k++)
+					sum += tmp[(size_t)(y + k) * w + x];
+				o[x] = sum / (2 * r + 1);
+			}
+			continue;
+		}
 		for (int x = 0; x < w; x++) {
 			float sum = 0;
 			for (int k = -r; k <= r; k++)
 				sum += tmp[(size_t)CLAMP(y + k, 0, h - 1) * w + x];
-			out[(size_t)y * w + x] = sum / (2 * r + 1);
+			o[x] = sum / (2 * r + 1);
 		}
+	}
 }
 
 /* The colour guided filter's coefficients at the mask's size (He, Sun, Tang, TPAMI 2013, eq. 14): for
@@ -1713,19 +1736,30 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 {
 	int W = guide->Xsize, H = guide->Ysize;
 	size_t n = (size_t)mw * mh;
-	guchar *mixed = g_malloc0(n);
+	/* A window holds a value other than its centre's exactly when its minimum and maximum differ:
+	 * both are separable, a pass along rows and one down columns. */
+	guchar *lo = g_malloc(n), *hi = g_malloc(n), *mixed = g_malloc(n);
 	for (int j = 0; j < mh; j++)
 		for (int i = 0; i < mw; i++) {
-			guchar v = mask[(size_t)j * mw + i];
-			for (int dj = -reach; dj <= reach && !mixed[(size_t)j * mw + i]; dj++)
-				for (int di = -reach; di <= reach; di++) {
-					int y = CLAMP(j + dj, 0, mh - 1), x = CLAMP(i + di, 0, mw - 1);
-					if (mask[(size_t)y * mw + x] != v) {
-						mixed[(size_t)j * mw + i] = 1;
-						break;
-					}
-				}
+			guchar a = 255, b = 0;
+			for (int di = MAX(0, i - reach); di <= MIN(mw - 1, i + reach); di++) {
+				a = MIN(a, mask[(size_t)j * mw + di]);
+				b = MAX(b, mask[(size_t)j * mw + di]);
+			}
+			lo[(size_t)j * mw + i] = a;
+			hi[(size_t)j * mw + i] = b;
 		}
+	for (int j = 0; j < mh; j++)
+		for (int i = 0; i < mw; i++) {
+			guchar a = 255, b = 0;
+			for (int dj = MAX(0, j - reach); dj <= MIN(mh - 1, j + reach); dj++) {
+				a = MIN(a, lo[(size_t)dj * mw + i]);
+				b = MAX(b, hi[(size_t)dj * mw + i]);
+			}
+			mixed[(size_t)j * mw + i] = a != b;
+		}
+	g_free(lo);
+	g_free(hi);
 	/* Guide columns [xs[i], xs[i + 1]) fall in small column i: settled stretches of a row are
 	 * then filled whole, and only the band is computed pixel by pixel. */
 	int *xs = g_new(int, mw + 1);
