@@ -64,6 +64,7 @@ typedef struct {
 	double score;     /* 0..1, 1 = good */
 	double raw;       /* the measured value */
 	double threshold; /* the raw value at which the profile flags it */
+	gboolean informative; /* shown only: never a reason, not in the composite (decide.c) */
 } LrScore;
 
 /* What normalize did to the light: the white-balance estimate and the gains it applied (or why it left

@@ -1,7 +1,7 @@
 /* fit.c: listready-fit, the program that fits the quality scorer's thresholds (models/scorer.ini).
  *
- *   listready-fit [--out DIR] [--clean N] [--each N] [--megapixels MP] [--reuse] [--write FILE]
- *                 [--metrics]
+ *   listready-fit [--out DIR] [--clean N] [--each N] [--megapixels MP] [--source-megapixels MP]
+ *                 [--reuse] [--write FILE] [--metrics]
  *
  * It writes the generated labelled set (models/labelset.c: clean photos and degradations of known
  * severity) into DIR, or reuses the one there, measures every photo with the real pipeline stages,
@@ -13,7 +13,9 @@
  * (fit_all), and the fit flags that metric as one to improve. It prints the
  * thresholds with the evidence for each (the nearest clean photo and the mildest fault, so the margin
  * can be read), re-decides the set under them and prints the evaluation, and with --write writes the
- * scorer file with its provenance.
+ * scorer file with its provenance. A line read at the source's own resolution rather than at a
+ * fixed view (JPEG blockiness) is fitted on a second set of clean and compressed photos at a phone's
+ * frame size as well, as the same scene reads differently at each.
  * Anyone can refit and see the effect: change a severity in labelset.c, rerun, diff scorer.ini.
  */
 #include "filters/filter.h"
@@ -37,26 +39,68 @@ typedef struct {
 	gboolean mask_trusted;  /* only photos whose mask was trusted (framing is read off it) */
 	const char *kind;       /* positives are the photos of this kind instead of CODE's */
 	gboolean ratio_scale;   /* a scale-free quantity: the cut is the geometric mean of the gap */
+	gboolean at_source;     /* read at the source's own resolution, not at a fixed view:
+				 * fitted on the photos of both frame sizes (--source-megapixels) */
 } Fitted;
 
 #define METRIC(field) offsetof(LrMetrics, field)
 
 static const Fitted fitted[] = {
-	{ "min_sharpness", "blur", METRIC(sharpness), FALSE, NULL, FALSE, NULL, FALSE },
-	{ "max_motion", "blur (shake)", METRIC(motion), TRUE, "blur", FALSE, "motion_blur", FALSE },
-	{ "min_highlight", "underexposed", METRIC(highlight), FALSE, NULL, FALSE, NULL, FALSE },
+	{ "min_sharpness", "blur", METRIC(sharpness), FALSE, NULL, FALSE, NULL, FALSE, FALSE },
+	{ "max_motion", "blur (shake)", METRIC(motion), TRUE, "blur", FALSE, "motion_blur", FALSE,
+	  FALSE },
+	{ "min_highlight", "underexposed", METRIC(highlight), FALSE, NULL, FALSE, NULL, FALSE,
+	  FALSE },
 	{ "max_clipped_highlights", "overexposed", METRIC(clipped_highlights), TRUE, NULL, FALSE,
-	  NULL, TRUE },
+	  NULL, TRUE, FALSE },
 	/* Noise adds: a sigma is not scale-free the way a share is, so the plain middle. */
-	{ "max_noise", "noisy", METRIC(noise), TRUE, NULL, FALSE, NULL, FALSE },
-	{ "max_colour_cast", "colour_cast", METRIC(colour_cast), TRUE, NULL, FALSE, NULL, TRUE },
-	{ "max_edge_contact", "product_cut_off", METRIC(edge_contact), TRUE, NULL, TRUE, NULL, FALSE },
-	{ "min_fill", "product_too_small", METRIC(fill), FALSE, NULL, TRUE, NULL, TRUE },
+	{ "max_noise", "noisy", METRIC(noise), TRUE, NULL, FALSE, NULL, FALSE, FALSE },
+	{ "max_colour_cast", "colour_cast", METRIC(colour_cast), TRUE, NULL, FALSE, NULL, TRUE,
+	  FALSE },
+	/* A relative excess (filters/metrics.h): scale-free. Measured on the source's own 8x8 grid,
+	 * so a smooth scene spans more pixels the larger the frame and reads more blocky: a clean
+	 * bowl on the sheet read 0.46 at 12 MP against 0.24 at 3 MP. */
+	{ "max_blockiness", "jpeg_artifacts", METRIC(blockiness), TRUE, NULL, FALSE, NULL, TRUE,
+	  TRUE },
+	{ "max_edge_contact", "product_cut_off", METRIC(edge_contact), TRUE, NULL, TRUE, NULL, FALSE,
+	  FALSE },
+	{ "min_fill", "product_too_small", METRIC(fill), FALSE, NULL, TRUE, NULL, TRUE, FALSE },
 };
 
 /* The lines a clean photo must clear to be accepted: every fitted one that decides (max_motion only
  * names the kind of blur, for explain). */
 #define N_DECIDING ((int)G_N_ELEMENTS(fitted) - 1)
+
+/* The [decide] keys that are declared, not fitted: no fault of the labelled set stands for them.
+ * Each is written with its declared value (the decide stage's default) and why; where it reads a
+ * metric, with what the set's clean photos read, so that the prior can be checked against them. */
+typedef struct {
+	const char *param;
+	const char *why;
+	gssize offset; /* of the metric in LrMetrics, or -1 */
+} Declared;
+
+static const Declared declared[] = {
+	{ "min_contrast",
+	  "# contrast: informative only (no reason, not in the composite; filters/decide.c says why), so\n"
+	  "# a declared prior, not fitted: no fault of the set is a flat photo, and a plain product reads\n"
+	  "# as flat as a hazy photo of a patterned one. 0.05 (13 levels of 255 of spread in the product's\n"
+	  "# luma) is where a product's shading and pattern hardly show.\n",
+	  METRIC(contrast) },
+	{ "max_duplicate_bits",
+	  "# near_duplicate: not fitted, a measured prior: a resized or re-encoded copy of a generated\n"
+	  "# photo differed from it in 0..4 of the 64 bits of the perceptual hash, distinct products laid\n"
+	  "# out alike on the same sheet in as few as 6 (tests/filters/test_scorer.c checks such a copy).\n"
+	  "# At or within it a photo is the duplicate of the earlier one of the same product; the\n"
+	  "# sub-score is informative.\n",
+	  -1 },
+	{ "min_composite",
+	  "# Not fitted (a policy, not a measurement): a photo with no single reason whose composite\n"
+	  "# (geometric mean of the sub-scores that decide) falls below this still goes to review. Every\n"
+	  "# sub-score is 0.5 at its line, so 0.5 means \"as far from good, on average, as sitting on every\n"
+	  "# line\" whatever the number of sub-scores.\n",
+	  -1 },
+};
 
 typedef struct {
 	double value;
@@ -188,7 +232,8 @@ fit_one(const LrEvaluation *ev, const Fitted *f, int max_alarms, Fit *out)
 	return TRUE;
 }
 
-/* Fits every line of FITTED on EV into FITS (OK[i]: FALSE where a line could not be fitted).
+/* Fits every line of FITTED on EV into FITS (OK[i]: FALSE where a line could not be fitted); a line
+ * read at the source's resolution on EV_ALL, EV with the photos of the second frame size.
  *
  * First each line on its own (fit_one), which keeps the margin to the clean photos and so raises
  * almost no false alarms on them. Where that leaves a reason under issue 6's recall line, the metric
@@ -197,7 +242,7 @@ fit_one(const LrEvaluation *ev, const Fitted *f, int max_alarms, Fit *out)
  * each getting the fewest false alarms that bring it to the line, while the allowance lasts. A line
  * that needs allowance is a metric to improve, and the fit says so. */
 static void
-fit_all(const LrEvaluation *ev, Fit *fits, gboolean *ok)
+fit_all(const LrEvaluation *ev, const LrEvaluation *ev_all, Fit *fits, gboolean *ok)
 {
 	int n_clean = 0;
 	for (guint i = 0; i < ev->items->len; i++) {
@@ -206,7 +251,7 @@ fit_all(const LrEvaluation *ev, Fit *fits, gboolean *ok)
 	}
 	int allowance = (int)floor((1 - REQUIRED_CLEAN) * n_clean + 1e-9);
 	for (guint i = 0; i < G_N_ELEMENTS(fitted); i++)
-		ok[i] = fit_one(ev, &fitted[i], -1, &fits[i]);
+		ok[i] = fit_one(fitted[i].at_source ? ev_all : ev, &fitted[i], -1, &fits[i]);
 	for (;;) {
 		/* The line under the recall line that the fewest false alarms bring to it. */
 		int best = -1, best_need = allowance + 1;
@@ -218,7 +263,7 @@ fit_all(const LrEvaluation *ev, Fit *fits, gboolean *ok)
 				continue;
 			for (int a = r->false_alarms + 1; a <= allowance && a < best_need; a++) {
 				Fit c;
-				fit_one(ev, &fitted[i], a, &c);
+				fit_one(fitted[i].at_source ? ev_all : ev, &fitted[i], a, &c);
 				if (1 - (double)c.misses / c.n_pos >= REQUIRED_RECALL - 1e-9) {
 					best = (int)i;
 					best_need = a;
@@ -268,19 +313,41 @@ static void
 print_metrics(const LrEvaluation *ev)
 {
 	printf("file\tkind\tseverity\tsharp\tmotion\thighlight\tclip_hi\tnoise\tcast\tpixels\t"
-	       "edge\tfill\tconf\tblock\tpbright\tbgchroma\tstatus\treasons\n");
+	       "edge\tfill\tconf\tblock\tcontrast\tpbright\tbgchroma\tstatus\treasons\n");
 	for (guint i = 0; i < ev->items->len; i++) {
 		const LrEvalItem *it = g_ptr_array_index(ev->items, i);
 		const LrMetrics *m = &it->metrics;
 		g_autofree char *got = it->got ? g_strjoinv(",", it->got) : g_strdup("");
 		printf("%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.2f\t%.1f\t%.0f\t%.3f\t%.3f\t%.2f\t%.3f\t"
-		       "%.3f\t%.1f\t%s\t%s\n",
+		       "%.3f\t%.3f\t%.1f\t%s\t%s\n",
 		       it->file, it->kind, it->severity, m->sharpness, m->motion, m->highlight,
 		       m->clipped_highlights, m->noise, m->colour_cast, m->product_pixels,
-		       m->edge_contact, m->fill, m->mask_confidence, m->blockiness,
+		       m->edge_contact, m->fill, m->mask_confidence, m->blockiness, m->contrast,
 		       m->product_brightness, m->background_chroma, it->status, got);
 	}
 	printf("\n");
+}
+
+/* The labelled set in DIR, written first (COUNTS photos of each kind at MEGAPIXELS) unless REUSE,
+ * measured with PROFILE; NULL with ERROR set. */
+static LrEvaluation *
+measure_set(const char *dir, const int counts[LR_LABEL_N_KINDS], double megapixels,
+	    double min_pixels, gboolean reuse, const LrProfile *profile, GError **error)
+{
+	gint64 start = g_get_monotonic_time();
+	if (!reuse) {
+		int n = lr_labelset_write_kinds(dir, counts, megapixels, min_pixels, error);
+		if (n < 0)
+			return NULL;
+		fprintf(stderr, "wrote %d photos at %.1f MP into %s in %.0f s\n", n, megapixels,
+			dir, (g_get_monotonic_time() - start) / 1e6);
+	}
+	start = g_get_monotonic_time();
+	LrEvaluation *ev = lr_evaluation_run(dir, profile, 0, error);
+	if (ev)
+		fprintf(stderr, "measured %u photos in %.0f s\n", ev->items->len,
+			(g_get_monotonic_time() - start) / 1e6);
+	return ev;
 }
 
 int
@@ -288,16 +355,20 @@ main(int argc, char **argv)
 {
 	char *out = NULL, *write = NULL;
 	int n_clean = 40, n_each = 18;
-	double megapixels = 5;
+	double megapixels = 5, source_megapixels = 12;
 	gboolean reuse = FALSE, show_metrics = FALSE;
 	GOptionEntry entries[] = {
 		{ "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
 		  "Folder for the labelled set (default: a new temporary folder)", "DIR" },
 		{ "clean", 0, 0, G_OPTION_ARG_INT, &n_clean, "Clean photos (default 40)", "N" },
 		{ "each", 0, 0, G_OPTION_ARG_INT, &n_each,
-		  "Photos of each degradation (default 18; 9 kinds)", "N" },
+		  "Photos of each kind of fault of models/labelset.c (default 18)", "N" },
 		{ "megapixels", 'm', 0, G_OPTION_ARG_DOUBLE, &megapixels,
 		  "Frame size of the generated photos (default 5)", "MP" },
+		{ "source-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &source_megapixels,
+		  "Second frame size, of clean and compressed photos only, for the lines read at "
+		  "the source's own resolution (JPEG blockiness; default 12, a phone's; 0: none)",
+		  "MP" },
 		{ "reuse", 0, 0, G_OPTION_ARG_NONE, &reuse,
 		  "Reuse the set already in --out instead of generating it", NULL },
 		{ "write", 'w', 0, G_OPTION_ARG_FILENAME, &write,
@@ -327,26 +398,29 @@ main(int argc, char **argv)
 		return 1;
 	}
 	double min_pixels = lr_profile_double(profile, "decide", "min_product_pixels", 1000);
-	gint64 start = g_get_monotonic_time();
-	if (!reuse) {
-		int n = lr_labelset_write(out, n_clean, n_each, megapixels, min_pixels, &error);
-		if (n < 0) {
-			fprintf(stderr, "listready-fit: %s\n", error->message);
-			return 1;
-		}
-		fprintf(stderr, "wrote %d photos at %.1f MP into %s in %.0f s\n", n, megapixels, out,
-			(g_get_monotonic_time() - start) / 1e6);
-	}
-	start = g_get_monotonic_time();
-	LrEvaluation *ev = lr_evaluation_run(out, profile, 0, &error);
-	if (!ev) {
+	int per_kind[LR_LABEL_N_KINDS], source_kinds[LR_LABEL_N_KINDS] = { 0 };
+	for (int k = 0; k < LR_LABEL_N_KINDS; k++)
+		per_kind[k] = k == LR_LABEL_CLEAN ? n_clean : n_each;
+	source_kinds[LR_LABEL_CLEAN] = n_clean;
+	source_kinds[LR_LABEL_COMPRESSED] = n_each;
+	g_autofree char *source_dir = g_strdup_printf("%s/source-%gmp", out, source_megapixels);
+	LrEvaluation *ev =
+		measure_set(out, per_kind, megapixels, min_pixels, reuse, profile, &error);
+	/* The lines read at the source's resolution are fitted on both frame sizes (EV_ALL). */
+	LrEvaluation *ev_source = NULL, *ev_all = g_new0(LrEvaluation, 1);
+	ev_all->items = g_ptr_array_new();
+	if (ev && source_megapixels > 0)
+		ev_source = measure_set(source_dir, source_kinds, source_megapixels, min_pixels,
+					reuse, profile, &error);
+	if (!ev || (source_megapixels > 0 && !ev_source)) {
 		fprintf(stderr, "listready-fit: %s\n", error->message);
 		return 1;
 	}
-	fprintf(stderr, "measured %u photos in %.0f s\n", ev->items->len,
-		(g_get_monotonic_time() - start) / 1e6);
+	g_ptr_array_extend(ev_all->items, ev->items, NULL, NULL);
+	if (ev_source)
+		g_ptr_array_extend(ev_all->items, ev_source->items, NULL, NULL);
 	if (show_metrics)
-		print_metrics(ev);
+		print_metrics(ev_all);
 
 	double thresholds[G_N_ELEMENTS(fitted)];
 	gboolean ok[G_N_ELEMENTS(fitted)];
@@ -369,17 +443,25 @@ main(int argc, char **argv)
 	for (int k = 0; k < LR_LABEL_N_KINDS; k++)
 		g_string_append_printf(ini, "%s %d %s", k % 5 ? "," : "\n#  ", counts[k],
 				       lr_label_kind_name(k));
+	if (ev_source)
+		g_string_append_printf(
+			ini, ";\n# and, for the lines read at the source's own resolution (max_blockiness),"
+			     "\n# %d clean and %d compressed photos at %.1f MP as well",
+			source_kinds[LR_LABEL_CLEAN], source_kinds[LR_LABEL_COMPRESSED],
+			source_megapixels);
 	g_string_append_printf(
 		ini,
 		".\n# Each threshold is fitted on one metric between the clean photos and the photos labelled\n"
 		"# with its reason (other faults take no part): the cut minimising misses/positives +\n"
-		"# %d * false alarms/clean photos (a clean photo must clear all %d lines, so each may spend a\n"
-		"# %dth of the clean photos' 5%% allowance), placed in the middle of the widest gap among the\n"
+		"# %d * false alarms/clean photos (a clean photo must clear all %d lines, so each may spend\n"
+		"# 1/%d of the clean photos' 5%% allowance), placed in the middle of the widest gap among the\n"
 		"# cuts of least cost (for scale-free quantities - shares, chroma - the geometric middle).\n"
 		"# Where that leaves a reason under issue 6's recall line (%.2f), the clean photos' allowance\n"
 		"# (%.0f%% of them, over all lines) is spent on it, the cheapest line first; such a line says so.\n"
-		"# Checked against real phone photos by tests/pipeline/test_realworld.c: no processable\n"
-		"# photo of ../shared/realworld gets a blur reason.\n"
+		"# The compressed photos are bowls only: a textile's fine twill hides the JPEG grid from the\n"
+		"# blockiness measure (models/labelset.c).\n"
+		"# Checked against real camera photos by tests/filters/test_scorer.c (/scorer/realworld-photos):\n"
+		"# those of ../shared/realworld, of JPEG quality 60 to 97, get neither blur nor jpeg_artifacts.\n"
 		"# Refit: listready-fit --megapixels 3 --clean 40 --each 18 --write models/scorer.ini (then\n"
 		"# rebuild; the file is embedded). Do not edit the numbers by hand: change the set and refit.\n\n"
 		"[decide]\n",
@@ -387,7 +469,7 @@ main(int argc, char **argv)
 	printf("%-24s %-22s %9s %9s %9s %5s %5s %6s %6s %7s\n", "parameter", "reason", "threshold",
 	       "near.pass", "near.flag", "n+", "n-", "missed", "alarms", "cost");
 	Fit fits[G_N_ELEMENTS(fitted)];
-	fit_all(ev, fits, ok);
+	fit_all(ev, ev_all, fits, ok);
 	for (guint i = 0; i < G_N_ELEMENTS(fitted); i++) {
 		const Fitted *f = &fitted[i];
 		const Fit *r = &fits[i];
@@ -417,11 +499,28 @@ main(int argc, char **argv)
 				r->allowance);
 		g_string_append_printf(ini, "%s = %.4g\n", f->param, thresholds[i]);
 	}
-	g_string_append_printf(
-		ini, "# Not fitted (a policy, not a measurement): a photo with no single reason whose\n"
-		     "# composite (geometric mean of the sub-scores) falls below this still goes to review.\n"
-		     "min_composite = %.3f\n",
-		lr_filter_param_spec(lr_filter_find("decide"), "min_composite")->def);
+	for (guint i = 0; i < G_N_ELEMENTS(declared); i++) {
+		const Declared *d = &declared[i];
+		g_string_append(ini, d->why);
+		if (d->offset >= 0) {
+			double lo = INFINITY, hi = -INFINITY;
+			for (guint k = 0; k < ev->items->len; k++) {
+				const LrEvalItem *it = g_ptr_array_index(ev->items, k);
+				if (!it->measured ||
+				    strcmp(it->kind, lr_label_kind_name(LR_LABEL_CLEAN)))
+					continue;
+				const char *metrics = (const char *)&it->metrics;
+				double v = *(const double *)(metrics + d->offset);
+				lo = MIN(lo, v);
+				hi = MAX(hi, v);
+			}
+			g_string_append_printf(
+				ini, "# The clean photos of this set read %.4g to %.4g.\n", lo, hi);
+		}
+		g_string_append_printf(
+			ini, "%s = %.4g\n", d->param,
+			lr_filter_param_spec(lr_filter_find("decide"), d->param)->def);
+	}
 
 	LrProfile *refit = profile_with(thresholds, ok, out, &error);
 	if (!refit) {
@@ -431,6 +530,12 @@ main(int argc, char **argv)
 	printf("\nthe set re-decided under the fitted thresholds:\n");
 	lr_evaluation_decide(ev, refit);
 	lr_evaluation_print(ev, stdout);
+	if (ev_source) {
+		printf("\nthe %.1f MP set re-decided under the fitted thresholds:\n",
+		       source_megapixels);
+		lr_evaluation_decide(ev_source, refit);
+		lr_evaluation_print(ev_source, stdout);
+	}
 
 	int status = 0;
 	if (write && !g_file_set_contents(write, ini->str, (gssize)ini->len, &error)) {
@@ -441,6 +546,8 @@ main(int argc, char **argv)
 	}
 	g_string_free(ini, TRUE);
 	lr_profile_free(refit);
+	lr_evaluation_free(ev_all);
+	lr_evaluation_free(ev_source);
 	lr_evaluation_free(ev);
 	lr_profile_free(profile);
 	vips_shutdown();

@@ -7,8 +7,9 @@
  * product, noise in 8-bit levels as the pipeline reads it at the 2000 px view (the noise added at the
  * frame's own pixels is scaled by a factor measured on the pipeline's reduction to that view), so the
  * same label means the same visible fault whatever the frame's resolution; overexposure as the share of the product clipped at that 2000 px
- * view. Degradations the generator does not do (shake, strong casts) are applied to the rendered
- * photo here; samples/synth.c is not changed.
+ * view; heavy JPEG compression as the quality the phone's photo was saved again at. Degradations
+ * the generator does not do (shake, strong casts, recompression) are applied to the rendered photo
+ * here; samples/synth.c is not changed.
  */
 #ifndef LR_LABELSET_H
 #define LR_LABELSET_H
@@ -28,6 +29,7 @@ typedef enum {
 	LR_LABEL_LOW_RES,
 	LR_LABEL_CUT_OFF,
 	LR_LABEL_TINY,
+	LR_LABEL_COMPRESSED,
 	LR_LABEL_N_KINDS
 } LrLabelKind;
 
@@ -54,5 +56,9 @@ int lr_labelset_render(LrLabelKind kind, int index, double megapixels, double mi
  * or -1 with ERROR set. */
 int lr_labelset_write(const char *dir, int n_clean, int n_each, double megapixels,
 		      double min_product_pixels, GError **error);
+
+/* The same with COUNTS[kind] photos of each kind (0: none of it). */
+int lr_labelset_write_kinds(const char *dir, const int counts[LR_LABEL_N_KINDS], double megapixels,
+			    double min_product_pixels, GError **error);
 
 #endif

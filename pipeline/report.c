@@ -102,8 +102,18 @@ member_double(JsonBuilder *b, const char *name, double value)
 	json_builder_add_double_value(b, round(value * 10000) / 10000);
 }
 
+/* Appends "METRIC VALUE is below the profile's minimum THRESHOLD" (or above its maximum) to WHY. */
+static void
+append_crossing(GString *why, const char *metric, double value, double threshold)
+{
+	gboolean below = value < threshold;
+	g_string_append_printf(why, "%s %.4g is %s the profile's %s %.4g", metric, value,
+			       below ? "below" : "above", below ? "minimum" : "maximum", threshold);
+}
+
 /* The decision in words, for explain: which metrics crossed which thresholds, or, for an accepted
- * photo, which one came nearest to its line. Caller frees. */
+ * photo, which one came nearest to its line; and any informative sub-score past its line. Caller
+ * frees. */
 static char *
 decision_text(const LrContext *ctx)
 {
@@ -115,15 +125,14 @@ decision_text(const LrContext *ctx)
 		for (guint r = 0; r < ctx->reasons->len; r++) {
 			const LrReason *reason = &g_array_index(ctx->reasons, LrReason, r);
 			const char *metric = "composite";
-			gboolean below = reason->value < reason->threshold;
 			for (guint i = 0; i < ctx->scores->len; i++) {
 				const LrScore *s = &g_array_index(ctx->scores, LrScore, i);
 				if (s->raw == reason->value && s->threshold == reason->threshold)
 					metric = s->name;
 			}
-			g_string_append_printf(why, "%s%s %.4g is %s the profile's %s %.4g", r ? "; " : "",
-					       metric, reason->value, below ? "below" : "above",
-					       below ? "minimum" : "maximum", reason->threshold);
+			if (r)
+				g_string_append(why, "; ");
+			append_crossing(why, metric, reason->value, reason->threshold);
 			g_string_append_printf(why, " (%s)", reason->code);
 			if (!strcmp(reason->code, "blur"))
 				g_string_append(why, ctx->metrics.motion >
@@ -139,7 +148,7 @@ decision_text(const LrContext *ctx)
 		const LrScore *nearest = NULL;
 		for (guint i = 0; i < ctx->scores->len; i++) {
 			const LrScore *s = &g_array_index(ctx->scores, LrScore, i);
-			if (!nearest || s->score < nearest->score)
+			if (!s->informative && (!nearest || s->score < nearest->score))
 				nearest = s;
 		}
 		g_string_append_printf(why, "accepted: every metric is on the good side of its "
@@ -150,6 +159,14 @@ decision_text(const LrContext *ctx)
 						    "sub-score %.2f)",
 					       nearest->name, nearest->raw, nearest->threshold,
 					       nearest->score);
+		g_string_append(why, ".");
+	}
+	for (guint i = 0; i < ctx->scores->len; i++) {
+		const LrScore *s = &g_array_index(ctx->scores, LrScore, i);
+		if (!s->informative || s->score >= 0.5)
+			continue;
+		g_string_append(why, " Shown only, not a reason nor in the composite: ");
+		append_crossing(why, s->name, s->raw, s->threshold);
 		g_string_append(why, ".");
 	}
 	return g_string_free(why, FALSE);
@@ -170,6 +187,8 @@ build_detail(JsonBuilder *b, const LrOutcome *out)
 		member_double(b, "value", s->raw);
 		member_double(b, "threshold", s->threshold);
 		member_double(b, "score", s->score);
+		json_builder_set_member_name(b, "in_composite");
+		json_builder_add_boolean_value(b, !s->informative);
 		json_builder_end_object(b);
 	}
 	json_builder_end_object(b);
@@ -181,13 +200,9 @@ build_detail(JsonBuilder *b, const LrOutcome *out)
 		json_builder_set_member_name(b, "measurements");
 		json_builder_begin_object(b);
 		member_double(b, "motion", m->motion);
-		/* Measured, not judged: on generated photos it does not yet separate heavy
-		 * recompression from blur and dark noise well enough to reject on. */
-		member_double(b, "jpeg_blockiness", m->blockiness);
 		member_double(b, "brightness", m->brightness);
 		member_double(b, "product_brightness", m->product_brightness);
 		member_double(b, "clipped_shadows", m->clipped_shadows);
-		member_double(b, "contrast", m->contrast);
 		member_double(b, "background_chroma", m->background_chroma);
 		member_double(b, "background_lightness", m->background_lightness);
 		json_builder_end_object(b);

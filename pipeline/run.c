@@ -8,6 +8,7 @@
  */
 #include "pipeline/run.h"
 #include "filters/area.h"
+#include "filters/decide.h"
 #include "filters/filter.h"
 #include "pipeline/fsutil.h"
 #include "pipeline/load.h"
@@ -152,7 +153,8 @@ apply_duplicate(LrOutcome *out, gint64 first, GError *error)
 	return 1;
 }
 
-/* Near-identical to an earlier photo of the same product: then it is a duplicate of that one. */
+/* Near-identical to an earlier photo of the same product: then it is a duplicate of that one. The
+ * distance to the nearest earlier photo of the product is its near_duplicate sub-score. */
 static int
 check_near_duplicate(LrStore *store, LrOutcome *out)
 {
@@ -163,11 +165,12 @@ check_near_duplicate(LrStore *store, LrOutcome *out)
 		return 0; /* no hash, no near-duplicate check: not a reason to fail the photo */
 	}
 	out->has_phash = TRUE;
-	/* Measured on generated photos: a resized, re-encoded copy differs in 0..4 bits; distinct
-	 * products laid out alike on the same sheet in as few as 6. */
-	int max_bits = (int)lr_profile_double(ctx->profile, "dedupe", "max_hamming", 4);
+	int nearest;
 	gint64 first = lr_store_find_similar(store, out->phash, out->source.artisan,
-					     out->source.sku, max_bits, &error);
+					     out->source.sku, lr_decide_duplicate_bits(ctx),
+					     &nearest, &error);
+	if (nearest >= 0)
+		lr_decide_near_duplicate(ctx, nearest);
 	return apply_duplicate(out, first, error) < 0 ? -1 : 0;
 }
 

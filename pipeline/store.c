@@ -14,6 +14,7 @@
 #include "pipeline/store.h"
 
 #include "pipeline/fsutil.h"
+#include "pipeline/phash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -967,9 +968,10 @@ lr_store_release_job(LrStore *store, gint64 id, const char *error_text, GError *
 /* See store.h. */
 gint64
 lr_store_find_similar(LrStore *store, guint64 phash, const char *artisan, const char *sku,
-		      int max_bits, GError **error)
+		      int max_bits, int *nearest, GError **error)
 {
 	gint64 found = 0;
+	int least = -1;
 
 	g_mutex_lock(&store->lock);
 	{
@@ -984,17 +986,23 @@ lr_store_find_similar(LrStore *store, guint64 phash, const char *artisan, const 
 		int rc = stmt && (bind_text(stmt, 1, artisan) | bind_text(stmt, 2, sku)) == SQLITE_OK
 				 ? SQLITE_ROW
 				 : -1;
-		while (rc == SQLITE_ROW && !found) {
+		/* Every row when the nearest is asked for (a product has a handful of photos). */
+		while (rc == SQLITE_ROW && (!found || nearest)) {
 			rc = step(store, stmt, "looking for similar photos", error);
-			if (rc == SQLITE_ROW &&
-			    __builtin_popcountll((guint64)sqlite3_column_int64(stmt, 1) ^ phash) <=
-				max_bits)
+			if (rc != SQLITE_ROW)
+				break;
+			int bits = lr_phash_distance((guint64)sqlite3_column_int64(stmt, 1), phash);
+			if (least < 0 || bits < least)
+				least = bits;
+			if (!found && bits <= max_bits)
 				found = sqlite3_column_int64(stmt, 0);
 		}
 		if (rc < 0)
 			found = -1;
 	}
 	g_mutex_unlock(&store->lock);
+	if (nearest)
+		*nearest = found < 0 ? -1 : least;
 	return found;
 }
 

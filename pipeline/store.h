@@ -155,9 +155,10 @@ int lr_store_release_job(LrStore *store, gint64 id, const char *error_text, GErr
 int lr_store_requeue_claimed(LrStore *store, GError **error);
 
 /* The first non-duplicate image of the same ARTISAN and SKU (each may be NULL, matched as NULL)
- * whose perceptual hash is within MAX_BITS of PHASH; 0 when none, -1 with ERROR set. */
+ * whose perceptual hash is within MAX_BITS of PHASH; 0 when none, -1 with ERROR set. *NEAREST (may
+ * be NULL) is set to the least distance in bits to any of those images, -1 when there is none. */
 gint64 lr_store_find_similar(LrStore *store, guint64 phash, const char *artisan, const char *sku,
-			     int max_bits, GError **error);
+			     int max_bits, int *nearest, GError **error);
 
 /* What `listready status` shows. */
 typedef struct {

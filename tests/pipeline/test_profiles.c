@@ -99,7 +99,8 @@ static void
 test_reason_texts(void)
 {
 	static const char *const codes[] = {
-		"blur", "underexposed", "overexposed", "noisy", "colour_cast", "low_resolution",
+		"blur", "underexposed", "overexposed", "noisy", "colour_cast", "jpeg_artifacts",
+		"low_resolution",
 		"product_cut_off", "product_too_small", "background_uncertain", "duplicate",
 		"low_quality", "unreadable", "truncated", "too_many_pixels",
 		"file_too_large", "unsupported_format", "internal",
