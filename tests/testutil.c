@@ -187,3 +187,13 @@ lr_test_has_reason(const LrContext *ctx, const char *code)
 			return TRUE;
 	return FALSE;
 }
+
+LrContext *
+lr_test_decide(const LrMetrics *metrics, const LrProfile *profile)
+{
+	LrContext *ctx = lr_context_new("none", profile);
+	ctx->metrics = *metrics;
+	ctx->background_replaced = TRUE;
+	g_assert_cmpint(lr_filter_find("decide")->process(ctx), ==, 0);
+	return ctx;
+}

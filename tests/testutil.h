@@ -36,6 +36,9 @@ char *lr_test_realworld(const char *relative);
 /* The single integer SQL returns from DB (a sqlite3 *); a failure is a test failure. */
 gint64 lr_test_sql_int(void *db, const char *sql);
 
+/* Runs the decide stage alone on METRICS (as measured, with a trusted mask) under PROFILE. */
+LrContext *lr_test_decide(const LrMetrics *metrics, const LrProfile *profile);
+
 /* Whether CTX's decision includes the reason CODE. */
 gboolean lr_test_has_reason(const LrContext *ctx, const char *code);
 

@@ -275,17 +275,6 @@ test_jpeg_artifacts(void)
 	}
 }
 
-/* The decision on METRICS (as measured, with a trusted mask) under PROFILE. */
-static LrContext *
-decide_with(const LrMetrics *metrics, const LrProfile *profile)
-{
-	LrContext *ctx = lr_context_new("none", profile);
-	ctx->metrics = *metrics;
-	ctx->background_replaced = TRUE;
-	g_assert_cmpint(lr_filter_find("decide")->process(ctx), ==, 0);
-	return ctx;
-}
-
 /* A copy of a clean photo with its tones pulled a third of the way to their mean reads less
  * contrast and scores lower on it; and contrast only informs: a line that puts the photo far on the
  * wrong side changes its sub-score, not its reasons, status or composite. */
@@ -323,8 +312,8 @@ test_contrast(void)
 	g_assert_true(g_file_set_contents(path, "[decide]\nmin_contrast = 0.9\n", -1, NULL));
 	LrProfile *strict = lr_profile_load(path, NULL);
 	g_assert_nonnull(strict);
-	LrContext *base = decide_with(&flattened->metrics, lr_test_profile());
-	LrContext *judged = decide_with(&flattened->metrics, strict);
+	LrContext *base = lr_test_decide(&flattened->metrics, lr_test_profile());
+	LrContext *judged = lr_test_decide(&flattened->metrics, strict);
 	g_assert_cmpfloat(score_of(judged, "contrast")->score, <,
 			  score_of(base, "contrast")->score);
 	g_assert_cmpfloat(score_of(judged, "contrast")->score, <, 0.5);

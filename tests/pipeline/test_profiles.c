@@ -45,17 +45,6 @@ test_all_load(void)
 	lr_profile_free(myntra);
 }
 
-/* The decision on METRICS (as measured, with a trusted mask) under PROFILE. */
-static LrContext *
-decide_with(const LrMetrics *metrics, const LrProfile *profile)
-{
-	LrContext *ctx = lr_context_new("none", profile);
-	ctx->metrics = *metrics;
-	ctx->background_replaced = TRUE;
-	g_assert_cmpint(lr_filter_find("decide")->process(ctx), ==, 0);
-	return ctx;
-}
-
 static void
 test_threshold_changes_decision(void)
 {
@@ -70,9 +59,9 @@ test_threshold_changes_decision(void)
 	g_object_unref(mask);
 	g_test_message("product %.0f px", measured->metrics.product_pixels);
 
-	LrContext *by_default = decide_with(&measured->metrics, lr_test_profile());
+	LrContext *by_default = lr_test_decide(&measured->metrics, lr_test_profile());
 	LrProfile *etsy = lr_profile_load("etsy", NULL);
-	LrContext *by_etsy = decide_with(&measured->metrics, etsy);
+	LrContext *by_etsy = lr_test_decide(&measured->metrics, etsy);
 	g_assert_cmpstr(by_default->status, ==, "accepted");
 	g_assert_cmpstr(by_etsy->status, ==, "needs_review");
 	g_assert_true(lr_test_has_reason(by_etsy, "low_resolution"));
