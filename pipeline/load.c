@@ -337,15 +337,21 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 				       (double)header->Xsize * header->Ysize / 1e6, max_pixels / 1e6);
 	ctx->icc = icc_description(header);
 
-	/* A large JPEG is decoded first at the scale the analysis needs (the 2000 px view; libjpeg
-	 * scales in the DCT, so this costs a fraction of a full decode and still reads, and checks,
-	 * every byte); the pixels the renditions need come later, at the scale the product's size
-	 * allows (lr_load_develop). Everything else is decoded whole, once. */
+	/* A large JPEG is decoded shrunk (libjpeg scales in the DCT, and still reads, and checks,
+	 * every byte): at the scale the 2000 px view needs, or one step finer when that step holds no
+	 * more than half the full-decode limit (a 48 MP photo at half size, 12 MP). A product that
+	 * spans half the photo or more, as most do, then gets its renditions from this one decode:
+	 * the second pass through the entropy decoder, which costs nearly as much at any scale, is
+	 * saved. A smaller product needs the pixels later, at the scale its size asks for
+	 * (lr_load_develop). Everything else is decoded whole, once. */
 	int shrink = 1;
 	if (!strcmp(ctx->format, "jpeg") && (double)header->Xsize * header->Ysize > full_pixels) {
 		double view = lr_param(ctx, &lr_filter_normalize, "view_size");
 		while (shrink < 8 && MAX(header->Xsize, header->Ysize) / (2.0 * shrink) >= view)
 			shrink *= 2;
+		if (shrink > 1 &&
+		    (double)header->Xsize * header->Ysize * 4 / (shrink * shrink) <= full_pixels / 2)
+			shrink /= 2;
 	}
 	VipsImage *decoded;
 	if (shrink > 1 && !(header = open_header(ctx, data, length, format, shrink)))

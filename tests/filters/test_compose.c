@@ -181,9 +181,11 @@ test_background_uncertain(void)
 	g_object_unref(truth);
 }
 
-/* Runs SPEC through the stages up to compose with the profile whose key file text is INI. */
+/* Runs SPEC through the stages up to compose with the profile whose key file text is INI; *SCALE (if
+ * not NULL) receives the scale of the decoded photo compose starts from. */
 static LrContext *
-compose_with(const LrSynthSpec *spec, const char *ini_text, VipsImage **truth, LrProfile **out)
+compose_with(const LrSynthSpec *spec, const char *ini_text, VipsImage **truth, LrProfile **out,
+	     double *scale)
 {
 	g_autofree char *dir = lr_test_tmpdir();
 	g_autofree char *ini = g_build_filename(dir, "p.ini", NULL);
@@ -203,8 +205,11 @@ compose_with(const LrSynthSpec *spec, const char *ini_text, VipsImage **truth, L
 	g_assert_cmpint(lr_load_bytes(ctx, data, length), ==, 0);
 	g_free(data);
 	for (int i = 0; lr_filter_order[i]; i++) {
+		gboolean last = !strcmp(lr_filter_order[i]->name, "compose");
+		if (last && scale)
+			*scale = ctx->image_scale;
 		g_assert_cmpint(lr_filter_order[i]->process(ctx), ==, 0);
-		if (!strcmp(lr_filter_order[i]->name, "compose"))
+		if (last)
 			break;
 	}
 	*out = profile; /* it must outlive the context: the caller frees it after */
@@ -250,7 +255,7 @@ test_no_halo(void)
 	spec.seed = 202;
 	LrContext *ctx = compose_with(&spec,
 				      "[profile]\nname = t\n[renditions]\nsizes = 2000\nformats = jpeg\n",
-				      &truth, &profile);
+				      &truth, &profile, NULL);
 	g_assert_true(ctx->background_replaced);
 	VipsImage *in, *mask = lr_test_full_mask(ctx, &in), *master = ctx->composed;
 	VipsImage *tm = vips_image_copy_memory(truth);
@@ -310,7 +315,7 @@ test_grey_shadow_aspect(void)
 				      "[profile]\nname = grey\n[compose]\nbackground = #F2F2F2\n"
 				      "aspect = 3:4\nfill = 0.8\nshadow = 0.8\n"
 				      "[renditions]\nsizes = 2000\nformats = jpeg\n",
-				      &truth, &profile);
+				      &truth, &profile, NULL);
 	g_assert_true(ctx->background_replaced);
 	VipsImage *m = ctx->composed;
 	g_assert_cmpint(m->Bands, ==, 3);
@@ -357,7 +362,7 @@ test_transparent(void)
 	LrContext *ctx = compose_with(&spec,
 				      "[profile]\nname = cut\n[compose]\nbackground = transparent\n"
 				      "[renditions]\nsizes = 2000\nformats = jpeg\n",
-				      &truth, &profile);
+				      &truth, &profile, NULL);
 	g_assert_true(ctx->background_replaced);
 	VipsImage *m = ctx->composed;
 	g_assert_cmpint(m->Bands, ==, 4);
@@ -375,11 +380,51 @@ test_transparent(void)
 	lr_profile_free(profile);
 }
 
+/* A large JPEG is decoded shrunk, one step finer than its view needs when that fits the limit, and
+ * then a product spanning enough of the photo is framed from that one decode, with the same master
+ * as a full decode gives. Here the view is 1000 px and the limit 8 MP, so a 12 MP photo takes the
+ * path a 48 MP one takes by default: decoded at half size (the view alone would need a quarter). */
+static void
+test_shrunk_decode(void)
+{
+	LrSynthSpec spec;
+	VipsImage *truth;
+	LrProfile *p_shrunk, *p_full;
+	const char *common = "[normalize]\nview_size = 1000\n[renditions]\nsizes = 1000;500\n"
+			     "formats = jpeg\n";
+	g_autofree char *shrunk = g_strconcat(common, "[limits]\nfull_decode_max_pixels = 8000000\n",
+					      NULL);
+	g_autofree char *full = g_strconcat(common, "[limits]\nfull_decode_max_pixels = 50000000\n",
+					    NULL);
+	double scale_shrunk, scale_full;
+
+	lr_synth_spec_default(&spec, 4000, 3000);
+	spec.product = LR_SYNTH_BOWL; /* smooth: libjpeg's scaled decode averages fine weave in gamma */
+	LrContext *a = compose_with(&spec, shrunk, &truth, &p_shrunk, &scale_shrunk);
+	g_object_unref(truth);
+	LrContext *b = compose_with(&spec, full, &truth, &p_full, &scale_full);
+	g_object_unref(truth);
+	g_assert_cmpfloat(scale_shrunk, ==, 0.5);
+	g_assert_cmpfloat(scale_full, ==, 1.0);
+	double mad = lr_test_mad(a->composed, b->composed);
+	g_test_message("master %dx%d, mean abs difference against a full decode %.2f",
+		       a->composed->Xsize, a->composed->Ysize, mad);
+	g_assert_cmpint(a->composed->Xsize, ==, b->composed->Xsize);
+	g_assert_cmpint(a->composed->Ysize, ==, b->composed->Ysize);
+	g_assert_cmpfloat(mad, >=, 0);
+	g_assert_cmpfloat(mad, <, 1.5);
+	lr_context_free(a);
+	lr_context_free(b);
+	lr_profile_free(p_shrunk);
+	lr_profile_free(p_full);
+}
+
 int
 main(int argc, char **argv)
 {
 	lr_test_init(&argc, &argv);
 	g_test_add_func("/compose/mask-iou-plain", test_mask_iou_plain);
+	g_test_add_func("/compose/shrunk-decode", test_shrunk_decode);
 	g_test_add_func("/compose/white-background-and-framing", test_white_background_and_framing);
 	g_test_add_func("/compose/white-background-and-framing-scaled",
 			test_white_background_and_framing_scaled);
