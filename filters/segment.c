@@ -1863,6 +1863,17 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 			x++;
 		xs[i] = i == mw ? W : x;
 	}
+	/* Each guide column's two small columns and weight, and per row the four planes interpolated
+	 * down the column once (a row of the band then only interpolates across). */
+	int *c0 = g_new(int, W), *c1 = g_new(int, W);
+	float *cw = g_new(float, W), *line = g_new(float, 4 * (size_t)mw);
+	for (int x = 0; x < W; x++) {
+		double fx = CLAMP((x + 0.5) * sx + x0 - 0.5, 0, mw - 1);
+		c0[x] = (int)fx;
+		c1[x] = MIN(c0[x] + 1, mw - 1);
+		cw[x] = (float)(fx - c0[x]);
+	}
+	int line_row = -1;
 	for (int y = 0; y < H; y++) {
 		guchar *row = VIPS_IMAGE_ADDR(out, 0, y);
 		const guchar *g = VIPS_IMAGE_ADDR(guide, 0, y);
@@ -1876,17 +1887,20 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 				memset(row + xs[i], mask[k] >= 128 ? 255 : 0, xs[i + 1] - xs[i]);
 				continue;
 			}
-			for (int x = xs[i]; x < xs[i + 1]; x++) {
-				double fx = CLAMP((x + 0.5) * sx + x0 - 0.5, 0, mw - 1);
-				int i0 = (int)fx, i1 = MIN(i0 + 1, mw - 1);
-				float wx = (float)(fx - i0);
-				size_t k00 = (size_t)j0 * mw + i0, k01 = (size_t)j0 * mw + i1;
-				size_t k10 = (size_t)j1 * mw + i0, k11 = (size_t)j1 * mw + i1;
-				float q = 0;
+			if (line_row != y) {
 				for (int c = 0; c < 4; c++) {
-					const float *p = coef + c * n;
-					float v = (1 - wy) * ((1 - wx) * p[k00] + wx * p[k01]) +
-						  wy * ((1 - wx) * p[k10] + wx * p[k11]);
+					const float *p0 = coef + c * n + (size_t)j0 * mw;
+					const float *p1 = coef + c * n + (size_t)j1 * mw;
+					for (int u = 0; u < mw; u++)
+						line[c * mw + u] = (1 - wy) * p0[u] + wy * p1[u];
+				}
+				line_row = y;
+			}
+			for (int x = xs[i]; x < xs[i + 1]; x++) {
+				float q = 0, wx = cw[x];
+				for (int c = 0; c < 4; c++) {
+					const float *p = line + c * mw;
+					float v = (1 - wx) * p[c0[x]] + wx * p[c1[x]];
 					q += c < 3 ? v * g[3 * x + c] / 255.0f : v;
 				}
 				q = (q - 0.1f) / 0.8f;
@@ -1894,6 +1908,10 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 			}
 		}
 	}
+	g_free(c0);
+	g_free(c1);
+	g_free(cw);
+	g_free(line);
 	g_free(xs);
 	g_free(mixed);
 }
