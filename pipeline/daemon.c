@@ -366,6 +366,30 @@ summary(Daemon *d)
 	lr_store_status_clear(&st);
 }
 
+/* With --once: stops the main loop when nothing is pending, queued or in hand. */
+static void
+finish_if_done(Daemon *d)
+{
+	if (d->opts.once && g_hash_table_size(d->pending) == 0 && !g_atomic_int_get(&d->busy)) {
+		LrStoreStatus st;
+		if (!lr_store_status(d->store, &st, NULL)) {
+			gboolean idle = st.queued == 0 && st.processing == 0;
+			lr_store_status_clear(&st);
+			if (idle)
+				g_main_loop_quit(d->loop);
+		}
+	}
+}
+
+/* Run on the main loop when a worker has finished a photo (--once): the run ends as soon as the last
+ * photo is recorded, not at the next tick. */
+static gboolean
+on_job_done(gpointer data)
+{
+	finish_if_done(data);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_tick(gpointer data)
 {
@@ -384,15 +408,7 @@ on_tick(gpointer data)
 		d->last_summary = now;
 		summary(d);
 	}
-	if (d->opts.once && g_hash_table_size(d->pending) == 0 && !g_atomic_int_get(&d->busy)) {
-		LrStoreStatus st;
-		if (!lr_store_status(d->store, &st, NULL)) {
-			gboolean idle = st.queued == 0 && st.processing == 0;
-			lr_store_status_clear(&st);
-			if (idle)
-				g_main_loop_quit(d->loop);
-		}
-	}
+	finish_if_done(d);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -476,6 +492,8 @@ worker(gpointer data)
 			run_job(d, &job);
 			g_atomic_int_dec_and_test(&d->busy);
 			lr_job_clear(&job);
+			if (d->opts.once)
+				g_idle_add(on_job_done, d);
 			continue;
 		}
 		if (rc < 0) {
@@ -569,6 +587,8 @@ lr_daemon_run(const LrDaemonOptions *options)
 	d->threads = g_ptr_array_new();
 	for (int i = 0; i < d->opts.workers; i++)
 		g_ptr_array_add(d->threads, g_thread_new("worker", worker, d));
+	/* Files already settled (--settle 0) are taken now, not at the first tick. */
+	check_pending(d);
 	g_main_loop_run(d->loop);
 
 	g_atomic_int_set(&d->stopping, 1);
