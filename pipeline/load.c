@@ -375,6 +375,10 @@ develop(LrContext *ctx, double scale)
 		shrink /= 2;
 	gsize length;
 	const void *data = g_bytes_get_data(ctx->encoded, &length);
+	/* The smaller decode goes first: it and a full-size 48 MP decode (144 MB) need not be held
+	 * together. Nothing reads it again: the stages before kept what they measured. */
+	g_clear_object(&ctx->normalized);
+	g_clear_object(&ctx->image);
 	VipsImage *header = open_header(ctx, data, length, ctx->format, shrink), *decoded;
 	if (!header || decode(ctx, header, ctx->format, g_get_monotonic_time(), &decoded))
 		return -1;
