@@ -598,6 +598,9 @@ lr_daemon_run(const LrDaemonOptions *options)
 	for (guint i = 0; i < d->threads->len; i++)
 		g_thread_join(g_ptr_array_index(d->threads, i));
 	g_ptr_array_free(d->threads, TRUE);
+	/* A worker's "photo done" that the loop did not run must not outlive this daemon. */
+	while (g_idle_remove_by_data(d))
+		;
 	g_source_remove(io);
 	g_source_remove(tick);
 	if (g_main_context_find_source_by_id(NULL, sigint))
