@@ -448,6 +448,10 @@ resample(VipsImage *in, int width, int height, LrKernel kernel, gboolean linear,
 	gint16 *lines = g_new(gint16, (size_t)width * bands * BLOCK_ROWS);
 	VipsRegion *region = vips_region_new(in);
 	VipsImage *result = vips_image_new_memory();
+	/* The input's metadata comes along (its ICC profile above all: the view and the measured
+	 * areas are reduced before their colours are converted). */
+	if (vips_image_pipelinev(result, VIPS_DEMAND_STYLE_ANY, in, NULL))
+		goto done;
 	vips_image_init_fields(result, width, height, bands, VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
 			       in->Type, in->Xres, in->Yres);
 	if (vips_image_write_prepare(result))

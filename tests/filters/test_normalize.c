@@ -134,6 +134,45 @@ test_area_orientations(void)
 	g_object_unref(mask);
 }
 
+/* A photo larger than the view with an embedded profile (Display P3, as iPhones write): the view, reduced
+ * from the photo as stored, is converted through that profile like every other read, so it matches the
+ * sRGB original and not its P3 values read as sRGB. */
+static void
+test_view_icc(void)
+{
+	LrSynthSpec spec;
+	VipsImage *upright, *mask, *p3, *stored;
+	g_autofree char *dir = lr_test_tmpdir();
+	g_autofree char *path = g_build_filename(dir, "p3.jpg", NULL);
+
+	lr_synth_spec_default(&spec, 3000, 2000);
+	g_assert_cmpint(lr_synth_render(&spec, &upright, &mask), ==, 0);
+	g_assert_cmpint(vips_icc_transform(upright, &p3, "p3", "input_profile", "srgb", "embedded",
+					   FALSE, "intent", VIPS_INTENT_RELATIVE, NULL),
+			==, 0);
+	g_assert_cmpint(lr_synth_unorient(p3, 6, &stored), ==, 0);
+	vips_image_set_int(stored, VIPS_META_ORIENTATION, 6);
+	g_assert_cmpint(vips_jpegsave(stored, path, "Q", 95, NULL), ==, 0);
+	LrContext *ctx = lr_test_run(path, "normalize", FALSE);
+	VipsImage *expected, *unconverted;
+	double kx = (double)ctx->view->Xsize / upright->Xsize, ky = (double)ctx->view->Ysize / upright->Ysize;
+	g_assert_cmpint(vips_resize(upright, &expected, kx, "vscale", ky, NULL), ==, 0);
+	g_assert_cmpint(vips_resize(p3, &unconverted, kx, "vscale", ky, NULL), ==, 0);
+	double right = lr_test_mad(ctx->view, expected), wrong = lr_test_mad(ctx->view, unconverted);
+	g_test_message("P3 view: against the sRGB original %.2f, against its P3 values %.2f", right,
+		       wrong);
+	g_assert_cmpfloat(right, >=, 0);
+	g_assert_cmpfloat(right, <, 2.5);
+	g_assert_cmpfloat(right, <, wrong - 0.5);
+	g_object_unref(expected);
+	g_object_unref(unconverted);
+	g_object_unref(stored);
+	g_object_unref(p3);
+	g_object_unref(upright);
+	g_object_unref(mask);
+	lr_context_free(ctx);
+}
+
 /* The real-world set: Landscape_0 (invalid value) .. Landscape_8 all match Landscape_1. */
 static void
 test_realworld_orientations(void)
@@ -304,6 +343,7 @@ main(int argc, char **argv)
 	lr_test_init(&argc, &argv);
 	g_test_add_func("/normalize/generated-orientations", test_generated_orientations);
 	g_test_add_func("/normalize/view-orientations", test_view_orientations);
+	g_test_add_func("/normalize/view-icc", test_view_icc);
 	g_test_add_func("/normalize/area-orientations", test_area_orientations);
 	g_test_add_func("/normalize/realworld-orientations", test_realworld_orientations);
 	g_test_add_func("/normalize/realworld-colour-formats", test_realworld_colour_formats);
