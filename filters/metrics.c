@@ -43,6 +43,17 @@ step_sums(const guchar *restrict l, const guchar *restrict lp, const guint16 *re
 	}
 }
 
+/* The sum of the 2R + 1 pixels of LUMA centred on (X, Y) along (DX, DY), clamped at the borders. */
+static inline guint16
+clamped_sum(const guchar *luma, int width, int height, int x, int y, int dx, int dy, int r)
+{
+	int sum = 0;
+	for (int k = -r; k <= r; k++)
+		sum += luma[(size_t)CLAMP(y + k * dy, 0, height - 1) * width +
+			    CLAMP(x + k * dx, 0, width - 1)];
+	return (guint16)sum;
+}
+
 /* The sums of the 9-tap window along (DX, DY) at each pixel of LUMA, clamped at the borders, into SUMS
  * (WIDTH*HEIGHT). Rows whose windows lie inside add nine shifted rows, which the compiler vectorises;
  * only the border pixels take the clamped path. */
@@ -55,26 +66,16 @@ window_sums(const guchar *luma, int width, int height, int dx, int dy, guint16 *
 		guint16 *s = sums + (size_t)y * width;
 		gboolean inside = y >= ry && y < height - ry;
 		int x0 = inside ? rx : width, x1 = inside ? width - rx : width;
-		for (int x = 0; x < MIN(x0, width); x++) {
-			int sum = 0;
-			for (int k = -r; k <= r; k++)
-				sum += luma[(size_t)CLAMP(y + k * dy, 0, height - 1) * width +
-					    CLAMP(x + k * dx, 0, width - 1)];
-			s[x] = (guint16)sum;
-		}
+		for (int x = 0; x < MIN(x0, width); x++)
+			s[x] = clamped_sum(luma, width, height, x, y, dx, dy, r);
 		if (!inside)
 			continue;
 		for (int x = x0; x < x1; x++)
 			s[x] = 0;
 		for (int k = -r; k <= r; k++)
 			add_row(s + x0, luma + (size_t)(y + k * dy) * width + k * dx + x0, x1 - x0);
-		for (int x = x1; x < width; x++) {
-			int sum = 0;
-			for (int k = -r; k <= r; k++)
-				sum += luma[(size_t)CLAMP(y + k * dy, 0, height - 1) * width +
-					    CLAMP(x + k * dx, 0, width - 1)];
-			s[x] = (guint16)sum;
-		}
+		for (int x = x1; x < width; x++)
+			s[x] = clamped_sum(luma, width, height, x, y, dx, dy, r);
 	}
 }
 
