@@ -64,7 +64,13 @@ lr_mask_area(LrContext *ctx, VipsImage *image, const LrPlacement *at, VipsImage 
 	/* Analysis pixels per source pixel. */
 	double kx = (double)ctx->analysis->Xsize / ctx->width;
 	double ky = (double)ctx->analysis->Ysize / ctx->height;
-	return lr_segment_upsample_area(image, ctx->analysis, ctx->mask_small, at->left * kx,
+	if (!ctx->mask_guided) {
+		VipsImage *coef;
+		if (lr_segment_guided(ctx->analysis, ctx->mask_small, &coef))
+			return -1;
+		ctx->mask_guided = lr_context_own(ctx, coef);
+	}
+	return lr_segment_upsample_area(image, ctx->mask_guided, ctx->mask_small, at->left * kx,
 					at->top * ky, kx / at->scale_x, ky / at->scale_y, out);
 }
 

@@ -114,6 +114,8 @@ typedef struct _LrContext {
 	/* analyse */
 	VipsImage *analysis;    /* normalized at the analysis scale, in memory */
 	VipsImage *mask_small;  /* uchar product mask at the analysis scale, 255 = product */
+	VipsImage *mask_guided; /* its guided filter's coefficients (lr_segment_guided), made by the
+				   first lr_mask_area, or NULL */
 	LrRect box;             /* product box in upright source pixels */
 	LrMetrics metrics;
 

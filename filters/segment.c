@@ -77,6 +77,9 @@
 #define LR_SEG_SHADOW 0.4f	/* darker-than-background lightness deviations count this much */
 #define LR_SEG_MAX_ENERGY 200.0f
 #define LR_SEG_CENTRE 4.0f	/* strength of the framing prior, nats */
+/* The guided filter's window radius at the mask's size: a few pixels, as far as the analysis mask can
+ * be off. */
+#define LR_SEG_GUIDED_RADIUS 2
 
 /* Covariance added to every component: sensor noise and JPEG error are larger in lightness, and
  * uneven light moves lightness much more than chroma. Units are CIELAB squared. */
@@ -1758,9 +1761,9 @@ box_mean(const float *in, float *out, float *tmp, int w, int h, int r)
 
 /* The colour guided filter's coefficients at the mask's size (He, Sun, Tang, TPAMI 2013, eq. 14): for
  * each window, p ~ a . I + b with I the RGB guide in 0..1, a = (Sigma + eps U)^-1 cov(I, p) and
- * b = mean(p) - a . mean(I); then a and b are box-averaged. COEF receives 4 planes: a_r, a_g, a_b, b.
- * A colour guide keeps a brown wood-grain line from passing for a dark-blue bowl, which a luminance
- * guide cannot tell apart. */
+ * b = mean(p) - a . mean(I); then a and b are box-averaged. COEF receives them side by side, 4 floats
+ * per pixel: a_r, a_g, a_b, b. A colour guide keeps a brown wood-grain line from passing for a dark-blue
+ * bowl, which a luminance guide cannot tell apart. */
 static void
 guided_coefficients(const guchar *rgb, const guchar *mask, int w, int h, int r, float eps,
 		    float *coef)
@@ -1812,14 +1815,17 @@ guided_coefficients(const guchar *rgb, const guchar *mask, int w, int h, int r, 
 			in[k * n + i] = a[k];
 		in[3 * n + i] = mp - a[0] * mi[0] - a[1] * mi[1] - a[2] * mi[2];
 	}
-	for (int k = 0; k < 4; k++)
-		box_mean(in + k * n, coef + k * n, tmp, w, h, r);
+	for (int k = 0; k < 4; k++) {
+		box_mean(in + k * n, mean, tmp, w, h, r);
+		for (size_t i = 0; i < n; i++)
+			coef[4 * i + k] = mean[i];
+	}
 	g_free(in);
 	g_free(mean);
 	g_free(tmp);
 }
 
-/* Writes q = a . I + b into OUT (uchar, guide size) with the coefficient planes COEF (mask size)
+/* Writes q = a . I + b into OUT (uchar, guide size) with the coefficients COEF (mask size, 4 per pixel)
  * interpolated bilinearly, stretched from 10..90% to 0..100% so the filter's faint tails become exact
  * background and the interior exact product. Far from the mask's boundary the small mask is uniformly 0
  * or 255 and so is q (the filter's window cannot reach an edge there), so only pixels whose
@@ -1832,27 +1838,42 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 	int W = guide->Xsize, H = guide->Ysize;
 	size_t n = (size_t)mw * mh;
 	/* A window holds a value other than its centre's exactly when its minimum and maximum differ:
-	 * both are separable, a pass along rows and one down columns. */
+	 * both are separable, a pass along rows and one down columns, each as 2 REACH + 1 shifted
+	 * copies taken in turn (loops the compiler vectorises). */
 	guchar *lo = g_malloc(n), *hi = g_malloc(n), *mixed = g_malloc(n);
-	for (int j = 0; j < mh; j++)
-		for (int i = 0; i < mw; i++) {
-			guchar a = 255, b = 0;
-			for (int di = MAX(0, i - reach); di <= MIN(mw - 1, i + reach); di++) {
-				a = MIN(a, mask[(size_t)j * mw + di]);
-				b = MAX(b, mask[(size_t)j * mw + di]);
+	memcpy(lo, mask, n);
+	memcpy(hi, mask, n);
+	for (int j = 0; j < mh; j++) {
+		const guchar *m = mask + (size_t)j * mw;
+		guchar *l = lo + (size_t)j * mw, *u = hi + (size_t)j * mw;
+		for (int d = 1; d <= reach && d < mw; d++) {
+			for (int i = 0; i < mw - d; i++) {
+				l[i] = MIN(l[i], m[i + d]);
+				u[i] = MAX(u[i], m[i + d]);
 			}
-			lo[(size_t)j * mw + i] = a;
-			hi[(size_t)j * mw + i] = b;
-		}
-	for (int j = 0; j < mh; j++)
-		for (int i = 0; i < mw; i++) {
-			guchar a = 255, b = 0;
-			for (int dj = MAX(0, j - reach); dj <= MIN(mh - 1, j + reach); dj++) {
-				a = MIN(a, lo[(size_t)dj * mw + i]);
-				b = MAX(b, hi[(size_t)dj * mw + i]);
+			for (int i = d; i < mw; i++) {
+				l[i] = MIN(l[i], m[i - d]);
+				u[i] = MAX(u[i], m[i - d]);
 			}
-			mixed[(size_t)j * mw + i] = a != b;
 		}
+	}
+	guchar *a = g_malloc(mw), *b = g_malloc(mw);
+	for (int j = 0; j < mh; j++) {
+		guchar *o = mixed + (size_t)j * mw;
+		memset(a, 255, mw);
+		memset(b, 0, mw);
+		for (int dj = MAX(0, j - reach); dj <= MIN(mh - 1, j + reach); dj++) {
+			const guchar *la = lo + (size_t)dj * mw, *hb = hi + (size_t)dj * mw;
+			for (int i = 0; i < mw; i++) {
+				a[i] = MIN(a[i], la[i]);
+				b[i] = MAX(b[i], hb[i]);
+			}
+		}
+		for (int i = 0; i < mw; i++)
+			o[i] = a[i] != b[i];
+	}
+	g_free(a);
+	g_free(b);
 	g_free(lo);
 	g_free(hi);
 	/* Guide columns [xs[i], xs[i + 1]) fall in small column i: settled stretches of a row are
@@ -1864,7 +1885,8 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 		xs[i] = i == mw ? W : x;
 	}
 	/* Each guide column's two small columns and weight, and per row the four planes interpolated
-	 * down the column once (a row of the band then only interpolates across). */
+	 * down the column once, side by side (a row of the band then only interpolates across, from
+	 * two groups of four), with the guide's scale and the stretch folded in: q = a . g + b. */
 	int *c0 = g_new(int, W), *c1 = g_new(int, W);
 	float *cw = g_new(float, W), *line = g_new(float, 4 * (size_t)mw);
 	for (int x = 0; x < W; x++) {
@@ -1873,6 +1895,7 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 		c1[x] = MIN(c0[x] + 1, mw - 1);
 		cw[x] = (float)(fx - c0[x]);
 	}
+	const float ka = 1.0f / (255.0f * 0.8f), kb = 1.0f / 0.8f;
 	int line_row = -1;
 	for (int y = 0; y < H; y++) {
 		guchar *row = VIPS_IMAGE_ADDR(out, 0, y);
@@ -1884,27 +1907,32 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 		for (int i = 0; i < mw; i++) {
 			size_t k = (size_t)jn * mw + i;
 			if (!mixed[k]) {
-				memset(row + xs[i], mask[k] >= 128 ? 255 : 0, xs[i + 1] - xs[i]);
+				/* A settled stretch: to the next mixed column or change of side. */
+				const guchar *m = mask + (size_t)jn * mw, *mx = mixed + (size_t)jn * mw;
+				int side = m[i] >= 128, e = i + 1;
+				while (e < mw && !mx[e] && (m[e] >= 128) == side)
+					e++;
+				memset(row + xs[i], side ? 255 : 0, xs[e] - xs[i]);
+				i = e - 1;
 				continue;
 			}
 			if (line_row != y) {
-				for (int c = 0; c < 4; c++) {
-					const float *p0 = coef + c * n + (size_t)j0 * mw;
-					const float *p1 = coef + c * n + (size_t)j1 * mw;
-					for (int u = 0; u < mw; u++)
-						line[c * mw + u] = (1 - wy) * p0[u] + wy * p1[u];
+				const float *p0 = coef + 4 * (size_t)j0 * mw;
+				const float *p1 = coef + 4 * (size_t)j1 * mw;
+				for (int u = 0; u < 4 * mw; u++) {
+					float v = (1 - wy) * p0[u] + wy * p1[u];
+					line[u] = u % 4 < 3 ? v * ka : (v - 0.1f) * kb;
 				}
 				line_row = y;
 			}
 			for (int x = xs[i]; x < xs[i + 1]; x++) {
-				float q = 0, wx = cw[x];
-				for (int c = 0; c < 4; c++) {
-					const float *p = line + c * mw;
-					float v = (1 - wx) * p[c0[x]] + wx * p[c1[x]];
-					q += c < 3 ? v * g[3 * x + c] / 255.0f : v;
-				}
-				q = (q - 0.1f) / 0.8f;
-				row[x] = q >= 1.0f ? 255 : q <= 0.0f ? 0 : (guchar)(255.0f * q + 0.5f);
+				const float *p = line + 4 * c0[x], *r = line + 4 * c1[x];
+				float wx = cw[x], v[4];
+				for (int c = 0; c < 4; c++)
+					v[c] = p[c] + wx * (r[c] - p[c]);
+				float q = 255.0f * (v[0] * g[3 * x] + v[1] * g[3 * x + 1] +
+						    v[2] * g[3 * x + 2] + v[3]) + 0.5f;
+				row[x] = (guchar)(q >= 255.0f ? 255.0f : q <= 0.0f ? 0.0f : q);
 			}
 		}
 	}
@@ -1916,63 +1944,71 @@ apply_coefficients(VipsImage *guide, const guchar *mask, int mw, int mh, const f
 	g_free(mixed);
 }
 
-int
-lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out)
+/* The guide and the mask at the mask's size, and its checks. */
+static gboolean
+guided_inputs_ok(VipsImage *guide_small, VipsImage *alpha_small)
 {
-	return lr_segment_upsample_with(guide, NULL, alpha_small, out);
+	if (guide_small->Bands != 3 || guide_small->BandFmt != VIPS_FORMAT_UCHAR ||
+	    alpha_small->Bands != 1 || alpha_small->BandFmt != VIPS_FORMAT_UCHAR ||
+	    guide_small->Xsize != alpha_small->Xsize || guide_small->Ysize != alpha_small->Ysize) {
+		vips_error("lr_segment_guided",
+			   "the guide must be 8-bit RGB and the mask 8-bit, 1 band, of the same size");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 int
-lr_segment_upsample_with(VipsImage *guide, VipsImage *guide_small, VipsImage *alpha_small,
-			 VipsImage **out)
+lr_segment_guided(VipsImage *guide_small, VipsImage *alpha_small, VipsImage **coef)
 {
-	return lr_segment_upsample_area(guide, guide_small, alpha_small, 0, 0,
-					(double)alpha_small->Xsize / guide->Xsize,
-					(double)alpha_small->Ysize / guide->Ysize, out);
-}
-
-int
-lr_segment_upsample_area(VipsImage *guide, VipsImage *guide_small, VipsImage *alpha_small,
-			 double x0, double y0, double sx, double sy, VipsImage **out)
-{
-	/* Window radius at the mask's size: a few pixels, as far as the analysis mask can be off.
-	 * eps in (0..1)^2 per channel: colour edges weaker than about 0.05 are smoothed over. */
-	const int r = 2;
+	/* eps in (0..1)^2 per channel: colour edges weaker than about 0.05 are smoothed over. */
+	const int r = LR_SEG_GUIDED_RADIUS;
 	const float eps = 0.05f * 0.05f;
 	int mw = alpha_small->Xsize, mh = alpha_small->Ysize;
-	VipsImage *t[2] = { NULL, NULL }, *small = NULL, *mask = NULL, *full = NULL;
+	VipsImage *small = NULL, *mask = NULL;
+
+	*coef = NULL;
+	if (!guided_inputs_ok(guide_small, alpha_small))
+		return -1;
+	if (!(small = vips_image_copy_memory(guide_small)) ||
+	    !(mask = vips_image_copy_memory(alpha_small))) {
+		VIPS_UNREF(small);
+		return -1;
+	}
+	*coef = vips_image_new_memory();
+	vips_image_init_fields(*coef, mw, mh, 4, VIPS_FORMAT_FLOAT, VIPS_CODING_NONE,
+			       VIPS_INTERPRETATION_MULTIBAND, 1.0, 1.0);
+	int err = vips_image_write_prepare(*coef);
+	if (!err)
+		guided_coefficients(VIPS_IMAGE_ADDR(small, 0, 0), VIPS_IMAGE_ADDR(mask, 0, 0), mw, mh,
+				    r, eps, (float *)VIPS_IMAGE_ADDR(*coef, 0, 0));
+	else
+		VIPS_UNREF(*coef);
+	g_object_unref(small);
+	g_object_unref(mask);
+	return err ? -1 : 0;
+}
+
+int
+lr_segment_upsample_area(VipsImage *guide, VipsImage *coef, VipsImage *alpha_small, double x0,
+			 double y0, double sx, double sy, VipsImage **out)
+{
+	int mw = alpha_small->Xsize, mh = alpha_small->Ysize;
+	VipsImage *c = NULL, *mask = NULL, *full = NULL;
 
 	*out = NULL;
 	if (guide->Bands != 3 || guide->BandFmt != VIPS_FORMAT_UCHAR || alpha_small->Bands != 1 ||
-	    alpha_small->BandFmt != VIPS_FORMAT_UCHAR) {
-		vips_error("lr_segment_upsample", "guide must be 8-bit RGB and the mask 8-bit, 1 band");
+	    alpha_small->BandFmt != VIPS_FORMAT_UCHAR || coef->Xsize != mw || coef->Ysize != mh ||
+	    coef->Bands != 4 || coef->BandFmt != VIPS_FORMAT_FLOAT) {
+		vips_error("lr_segment_upsample",
+			   "the guide must be 8-bit RGB, the mask 8-bit, 1 band, and the coefficients "
+			   "lr_segment_guided's of that mask");
 		return -1;
 	}
-	/* The guide at exactly the mask's size (vips_resize may round a row or column away),
-	 * unless the caller has it already. */
-	int err = 0;
-	gboolean whole = x0 == 0 && y0 == 0 && fabs(sx * guide->Xsize - mw) < 1e-6 &&
-			 fabs(sy * guide->Ysize - mh) < 1e-6;
-	if (guide_small && guide_small->Xsize == mw && guide_small->Ysize == mh &&
-	    guide_small->Bands == 3 && guide_small->BandFmt == VIPS_FORMAT_UCHAR)
-		err = !(small = vips_image_copy_memory(guide_small));
-	else if (!whole) {
-		vips_error("lr_segment_upsample", "an area needs the guide at the mask's size");
-		return -1;
-	} else
-		err = vips_resize(guide, &t[0], (double)mw / guide->Xsize, "vscale",
-				  (double)mh / guide->Ysize, "kernel", VIPS_KERNEL_LINEAR, NULL) ||
-		      vips_embed(t[0], &t[1], 0, 0, mw, mh, "extend", VIPS_EXTEND_COPY, NULL) ||
-		      !(small = vips_image_copy_memory(t[1]));
-	err = err ||
+	int err = !(c = vips_image_copy_memory(coef)) ||
 		  !(mask = vips_image_copy_memory(alpha_small)) ||
 		  !(full = vips_image_copy_memory(guide));
-	VIPS_UNREF(t[0]);
-	VIPS_UNREF(t[1]);
 	if (!err) {
-		float *coef = g_new(float, 4 * (size_t)mw * mh);
-		guided_coefficients(VIPS_IMAGE_ADDR(small, 0, 0), VIPS_IMAGE_ADDR(mask, 0, 0), mw, mh,
-				    r, eps, coef);
 		*out = vips_image_new_memory();
 		vips_image_init_fields(*out, guide->Xsize, guide->Ysize, 1, VIPS_FORMAT_UCHAR,
 				       VIPS_CODING_NONE, VIPS_INTERPRETATION_B_W, 1.0, 1.0);
@@ -1980,12 +2016,33 @@ lr_segment_upsample_area(VipsImage *guide, VipsImage *guide_small, VipsImage *al
 			VIPS_UNREF(*out);
 			err = -1;
 		} else
-			apply_coefficients(full, VIPS_IMAGE_ADDR(mask, 0, 0), mw, mh, coef, 2 * r, x0,
-					   y0, sx, sy, *out);
-		g_free(coef);
+			apply_coefficients(full, VIPS_IMAGE_ADDR(mask, 0, 0), mw, mh,
+					   (const float *)VIPS_IMAGE_ADDR(c, 0, 0),
+					   2 * LR_SEG_GUIDED_RADIUS, x0, y0, sx, sy, *out);
 	}
-	VIPS_UNREF(small);
+	VIPS_UNREF(c);
 	VIPS_UNREF(mask);
 	VIPS_UNREF(full);
+	return err ? -1 : 0;
+}
+
+int
+lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out)
+{
+	int mw = alpha_small->Xsize, mh = alpha_small->Ysize;
+	VipsImage *t[3] = { NULL, NULL, NULL }, *coef = NULL;
+
+	/* The guide at exactly the mask's size (vips_resize may round a row or column away). */
+	*out = NULL;
+	int err = vips_resize(guide, &t[0], (double)mw / guide->Xsize, "vscale",
+			      (double)mh / guide->Ysize, "kernel", VIPS_KERNEL_LINEAR, NULL) ||
+		  vips_embed(t[0], &t[1], 0, 0, mw, mh, "extend", VIPS_EXTEND_COPY, NULL) ||
+		  !(t[2] = vips_image_copy_memory(t[1])) ||
+		  lr_segment_guided(t[2], alpha_small, &coef) ||
+		  lr_segment_upsample_area(guide, coef, alpha_small, 0, 0, (double)mw / guide->Xsize,
+					   (double)mh / guide->Ysize, out);
+	for (int i = 0; i < 3; i++)
+		VIPS_UNREF(t[i]);
+	VIPS_UNREF(coef);
 	return err ? -1 : 0;
 }

@@ -27,16 +27,16 @@ int lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, 
  * a soft anti-aliased edge. *OUT is a new reference owned by the caller. Returns 0 or -1 (vips error). */
 int lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out);
 
-/* The same, with GUIDE_SMALL: GUIDE already reduced to ALPHA_SMALL's size (the image the mask was
- * computed on), which saves reducing it again. NULL, or another size, falls back to reducing. */
-int lr_segment_upsample_with(VipsImage *guide, VipsImage *guide_small, VipsImage *alpha_small,
-			     VipsImage **out);
+/* The guided filter's coefficients of ALPHA_SMALL under GUIDE_SMALL (the photo at the mask's size, the
+ * image the mask was computed on): *COEF, a 4-band float image of that size, is computed once per photo
+ * and carries the mask to any area at any scale (lr_segment_upsample_area). */
+int lr_segment_guided(VipsImage *guide_small, VipsImage *alpha_small, VipsImage **coef);
 
-/* The same for an area of the photo at any scale: GUIDE's pixel (x, y) covers the point
- * (X0 + (x + 0.5) * SX, Y0 + (y + 0.5) * SY) of ALPHA_SMALL, in continuous coordinates where small pixel
- * (i, j) spans [i, i + 1) x [j, j + 1). GUIDE_SMALL (the photo at ALPHA_SMALL's size) is required
- * unless GUIDE is the whole photo. The result has GUIDE's size. */
-int lr_segment_upsample_area(VipsImage *guide, VipsImage *guide_small, VipsImage *alpha_small,
-			     double x0, double y0, double sx, double sy, VipsImage **out);
+/* lr_segment_upsample for an area of the photo at any scale, with COEF from lr_segment_guided: GUIDE's
+ * pixel (x, y) covers the point (X0 + (x + 0.5) * SX, Y0 + (y + 0.5) * SY) of ALPHA_SMALL, in
+ * continuous coordinates where small pixel (i, j) spans [i, i + 1) x [j, j + 1). The result has GUIDE's
+ * size. */
+int lr_segment_upsample_area(VipsImage *guide, VipsImage *coef, VipsImage *alpha_small, double x0,
+			     double y0, double sx, double sy, VipsImage **out);
 
 #endif
