@@ -439,24 +439,6 @@ done:
 	return err;
 }
 
-/* IN, a reduced copy (or part) of the photo as stored, turned upright as ORIENTATION (EXIF, 1..8)
- * says, into *OUT. Reading a photo through vips_autorot costs by the pixel (65 ms for a 12 MP photo
- * on its side, 15 even upright, measured), so the pipeline reduces first and turns the few pixels
- * left. */
-static int
-upright(int orientation, VipsImage *in, VipsImage **out)
-{
-	VipsImage *tagged;
-	if (orientation <= 1 || orientation > 8)
-		return vips_copy(in, out, NULL);
-	if (vips_copy(in, &tagged, NULL))
-		return -1;
-	vips_image_set_int(tagged, VIPS_META_ORIENTATION, orientation);
-	int err = vips_autorot(tagged, out, NULL);
-	g_object_unref(tagged);
-	return err;
-}
-
 /* Where the pixel (U, V) of the upright photo (UW x UH) lies in the photo as stored with ORIENTATION:
  * the inverse of the turn or mirror the EXIF value asks for. */
 static void
@@ -472,6 +454,70 @@ stored_point(int orientation, int uw, int uh, int u, int v, int *x, int *y)
 	case 8: *x = uh - 1 - v; *y = u; break;
 	default: *x = u; *y = v; break;
 	}
+}
+
+/* IN, a reduced copy (or part) of the photo as stored, turned upright as ORIENTATION (EXIF, 1..8)
+ * says, into *OUT (memory, with IN's metadata less the orientation). Each upright pixel is read where
+ * stored_point() says it lies, so one table of the eight orientations serves the pixels and the
+ * coordinates (stored_rect()) alike. Turning the photo whole costs by the pixel (vips_autorot: 65 ms
+ * for a 12 MP photo on its side, 15 even upright, measured), so the pipeline reduces first and turns
+ * the few pixels left, here in blocks of 64 x 64 so that a quarter turn walks down the stored rows
+ * within the cache: 7 ms for a 2000 x 1500 view on its side, where vips_autorot took 15-18. */
+static int
+upright(int orientation, VipsImage *in, VipsImage **out)
+{
+	if (orientation <= 1 || orientation > 8)
+		return vips_copy(in, out, NULL);
+	VipsImage *src = vips_image_copy_memory(in);
+	if (!src)
+		return -1;
+	int sw = src->Xsize, sh = src->Ysize, quarter = orientation >= 5;
+	int uw = quarter ? sh : sw, uh = quarter ? sw : sh;
+	size_t pel = VIPS_IMAGE_SIZEOF_PEL(src);
+	*out = vips_image_new_memory();
+	if (vips_image_pipelinev(*out, VIPS_DEMAND_STYLE_ANY, src, NULL)) {
+		g_object_unref(src);
+		VIPS_UNREF(*out);
+		return -1;
+	}
+	vips_image_init_fields(*out, uw, uh, src->Bands, src->BandFmt, src->Coding, src->Type,
+			       quarter ? src->Yres : src->Xres, quarter ? src->Xres : src->Yres);
+	vips_image_remove(*out, VIPS_META_ORIENTATION);
+	if (vips_image_write_prepare(*out)) {
+		g_object_unref(src);
+		VIPS_UNREF(*out);
+		return -1;
+	}
+	/* The stored position of the upright pixel (u, v) moves by DU bytes per step in u and by DV
+	 * per step in v. */
+	int x0, y0, x1, y1, x2, y2;
+	stored_point(orientation, uw, uh, 0, 0, &x0, &y0);
+	stored_point(orientation, uw, uh, 1, 0, &x1, &y1);
+	stored_point(orientation, uw, uh, 0, 1, &x2, &y2);
+	ptrdiff_t line = (ptrdiff_t)VIPS_IMAGE_SIZEOF_LINE(src);
+	ptrdiff_t du = (x1 - x0) * (ptrdiff_t)pel + (y1 - y0) * line;
+	ptrdiff_t dv = (x2 - x0) * (ptrdiff_t)pel + (y2 - y0) * line;
+	const guchar *origin = VIPS_IMAGE_ADDR(src, x0, y0);
+	const int block = 64;
+	for (int v0 = 0; v0 < uh; v0 += block)
+		for (int u0 = 0; u0 < uw; u0 += block) {
+			int u1 = MIN(uw, u0 + block);
+			for (int v = v0; v < MIN(uh, v0 + block); v++) {
+				guchar *q = VIPS_IMAGE_ADDR(*out, u0, v);
+				const guchar *p = origin + u0 * du + v * dv;
+				if (pel == 3)
+					for (int u = u0; u < u1; u++, q += 3, p += du) {
+						q[0] = p[0];
+						q[1] = p[1];
+						q[2] = p[2];
+					}
+				else
+					for (int u = u0; u < u1; u++, q += pel, p += du)
+						memcpy(q, p, pel);
+			}
+		}
+	g_object_unref(src);
+	return 0;
 }
 
 /* The rectangle R of the upright photo (UW x UH) in the photo as stored with ORIENTATION. */
