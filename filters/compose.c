@@ -26,6 +26,7 @@
  */
 #include "filters/area.h"
 #include "filters/filter.h"
+#include "filters/segment.h"
 #include "pipeline/profile.h"
 
 #include <math.h>
@@ -324,26 +325,34 @@ compose_into(LrContext *ctx, VipsImage **t)
 		return 0;
 	}
 
-	/* The frame in source pixels, then the part of it inside the photo read at the output scale:
-	 * the largest rendition's size, never above the source's. */
+	/* The frame in source pixels, at the output scale: the largest rendition's size, never above
+	 * the source's. Only the product's box is read, with the margin the mask's soft edge can reach
+	 * past it (lr_segment_upsample_area): the rest of the frame is background, whatever the photo
+	 * holds there, and reading it cost a third of the read for a product at 85% fill. */
 	int fw, fh;
 	frame_size(b.width, b.height, fill, aw, ah, &fw, &fh);
 	int left = b.left - (fw - b.width) / 2;
 	int top = b.top - (fh - b.height) / 2;
-	LrRect inside = { MAX(0, left), MAX(0, top), 0, 0 };
-	inside.width = MIN(ctx->width, left + fw) - inside.left;
-	inside.height = MIN(ctx->height, top + fh) - inside.top;
+	int mx = (int)ceil((2 * LR_SEGMENT_GUIDED_RADIUS + 1) * (double)ctx->width /
+			   ctx->mask_small->Xsize);
+	int my = (int)ceil((2 * LR_SEGMENT_GUIDED_RADIUS + 1) * (double)ctx->height /
+			   ctx->mask_small->Ysize);
+	LrRect area = { MAX(MAX(0, left), b.left - mx), MAX(MAX(0, top), b.top - my), 0, 0 };
+	area.width = MIN(MIN(ctx->width, left + fw), b.left + b.width + mx) - area.left;
+	area.height = MIN(MIN(ctx->height, top + fh), b.top + b.height + my) - area.top;
 	double scale = MIN(1.0, size / MAX(fw, fh));
 	gint64 start = g_get_monotonic_time();
-	if (lr_normalize_area(ctx, &inside, scale, TRUE, &t[0], &at))
+	if (lr_normalize_area(ctx, &area, scale, TRUE, &t[0], &at))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
 	lr_context_lap(ctx, "compose.read", &start);
 	if (lr_mask_area(ctx, t[0], &at, &t[1]))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
 	lr_context_lap(ctx, "compose.mask", &start);
 
-	/* The frame at the output scale, and where the area read lies in it. */
-	int ow = MAX(1, (int)lround(fw * at.scale_x)), oh = MAX(1, (int)lround(fh * at.scale_y));
+	/* The frame at the output scale (the same on both axes, so the aspect is exact; the area read
+	 * rounds its own size), and where the area lies in it. */
+	double out_scale = MIN(scale, ctx->image_scale);
+	int ow = MAX(1, (int)lround(fw * out_scale)), oh = MAX(1, (int)lround(fh * out_scale));
 	int ox = (int)lround((at.left - left) * at.scale_x);
 	int oy = (int)lround((at.top - top) * at.scale_y);
 	int bands = transparent ? 4 : 3;

@@ -77,9 +77,6 @@
 #define LR_SEG_SHADOW 0.4f	/* darker-than-background lightness deviations count this much */
 #define LR_SEG_MAX_ENERGY 200.0f
 #define LR_SEG_CENTRE 4.0f	/* strength of the framing prior, nats */
-/* The guided filter's window radius at the mask's size: a few pixels, as far as the analysis mask can
- * be off. */
-#define LR_SEG_GUIDED_RADIUS 2
 
 /* Covariance added to every component: sensor noise and JPEG error are larger in lightness, and
  * uneven light moves lightness much more than chroma. Units are CIELAB squared. */
@@ -1962,7 +1959,7 @@ int
 lr_segment_guided(VipsImage *guide_small, VipsImage *alpha_small, VipsImage **coef)
 {
 	/* eps in (0..1)^2 per channel: colour edges weaker than about 0.05 are smoothed over. */
-	const int r = LR_SEG_GUIDED_RADIUS;
+	const int r = LR_SEGMENT_GUIDED_RADIUS;
 	const float eps = 0.05f * 0.05f;
 	int mw = alpha_small->Xsize, mh = alpha_small->Ysize;
 	VipsImage *small = NULL, *mask = NULL;
@@ -2018,7 +2015,7 @@ lr_segment_upsample_area(VipsImage *guide, VipsImage *coef, VipsImage *alpha_sma
 		} else
 			apply_coefficients(full, VIPS_IMAGE_ADDR(mask, 0, 0), mw, mh,
 					   (const float *)VIPS_IMAGE_ADDR(c, 0, 0),
-					   2 * LR_SEG_GUIDED_RADIUS, x0, y0, sx, sy, *out);
+					   2 * LR_SEGMENT_GUIDED_RADIUS, x0, y0, sx, sy, *out);
 	}
 	VIPS_UNREF(c);
 	VIPS_UNREF(mask);

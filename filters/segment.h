@@ -27,6 +27,11 @@ int lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, 
  * a soft anti-aliased edge. *OUT is a new reference owned by the caller. Returns 0 or -1 (vips error). */
 int lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out);
 
+/* The guided filter's window radius at the mask's size: a few pixels, as far as the analysis mask can
+ * be off. The coefficients reach the mask within two radii of a pixel, and the upsampled mask is exactly
+ * 0 wherever the small mask is 0 that far around (and one pixel more, for the interpolation). */
+#define LR_SEGMENT_GUIDED_RADIUS 2
+
 /* The guided filter's coefficients of ALPHA_SMALL under GUIDE_SMALL (the photo at the mask's size, the
  * image the mask was computed on): *COEF, a 4-band float image of that size, is computed once per photo
  * and carries the mask to any area at any scale (lr_segment_upsample_area). */
