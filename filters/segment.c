@@ -77,6 +77,9 @@
 #define LR_SEG_SHADOW 0.4f	/* darker-than-background lightness deviations count this much */
 #define LR_SEG_MAX_ENERGY 200.0f
 #define LR_SEG_CENTRE 4.0f	/* strength of the framing prior, nats */
+/* Pixels that the vectorised loops take at a time, gathered in arrays of one channel each that stay
+ * in the L1 cache. */
+#define LR_SEG_CHUNK 256
 
 /* Covariance added to every component: sensor noise and JPEG error are larger in lightness, and
  * uneven light moves lightness much more than chroma. Units are CIELAB squared. */
@@ -118,11 +121,50 @@ typedef struct {
 	uint32_t rng;
 } LrSegState;
 
+#define LR_SEG_RAND_A 1664525u
+#define LR_SEG_RAND_C 1013904223u
+
 static uint32_t
 lr_segment_rand(uint32_t *state)
 {
-	*state = *state * 1664525u + 1013904223u;
+	*state = *state * LR_SEG_RAND_A + LR_SEG_RAND_C;
 	return *state >> 8;
+}
+
+/* lr_segment_rand's sequence for a loop that draws once per pixel it considers: four interleaved
+ * copies of the generator, each taking every fourth draw (four steps at once: x -> a^4 x + c (a^3 +
+ * a^2 + a + 1)), so that a draw does not wait on the multiplication of the one before. */
+typedef struct {
+	uint32_t next[4]; /* the states of the next four draws */
+	uint32_t last;	  /* the state of the last draw taken: the generator's */
+	uint32_t a4, c4;  /* four steps */
+	unsigned k;	  /* draws taken */
+} LrSegDraws;
+
+/* Starts drawing from the generator's STATE; the state after the last draw is then d->last. */
+static void
+lr_segment_draws_start(LrSegDraws *d, uint32_t state)
+{
+	d->last = state;
+	d->a4 = 1;
+	d->c4 = 0;
+	for (int j = 0; j < 4; j++) {
+		d->next[j] = state = state * LR_SEG_RAND_A + LR_SEG_RAND_C;
+		d->c4 = d->c4 * LR_SEG_RAND_A + LR_SEG_RAND_C;
+		d->a4 *= LR_SEG_RAND_A;
+	}
+	d->k = 0;
+}
+
+/* The next draw, as lr_segment_rand would return it. */
+static inline uint32_t
+lr_segment_draw(LrSegDraws *d)
+{
+	uint32_t v = d->next[d->k & 3];
+
+	d->next[d->k++ & 3] = d->a4 * v + d->c4;
+	d->last = v;
+	return v >> 8;
 }
 
 static float
@@ -132,7 +174,7 @@ lr_segment_lab_f(float t)
 }
 
 /* sRGB bytes to CIELAB (D65). Tables replace the sRGB curve and the cube root, which dominate. */
-static void
+__attribute__((target_clones("avx2", "default"))) static void
 lr_segment_to_lab(const guchar *rgb, int n, float *lab)
 {
 	enum { FN = 2048 };
@@ -145,45 +187,61 @@ lr_segment_to_lab(const guchar *rgb, int n, float *lab)
 	}
 	for (int i = 0; i <= FN + 1; i++)
 		ftab[i] = lr_segment_lab_f((float)i / FN);
-	for (int i = 0; i < n; i++) {
-		float r = lin[rgb[3 * i]], g = lin[rgb[3 * i + 1]], b = lin[rgb[3 * i + 2]];
-		float xyz[3] = {(0.4124f * r + 0.3576f * g + 0.1805f * b) / 0.95047f,
-				0.2126f * r + 0.7152f * g + 0.0722f * b,
-				(0.0193f * r + 0.1192f * g + 0.9505f * b) / 1.08883f};
-		float f[3];
+	/* In chunks, XYZ clamped to 0..1 in a first pass and the table lookups in a second: gcc
+	 * would move the arithmetic after a clamp into branches, which stop the vectoriser. */
+	for (int i0 = 0; i0 < n; i0 += LR_SEG_CHUNK) {
+		int m = n - i0 < LR_SEG_CHUNK ? n - i0 : LR_SEG_CHUNK;
+		float t[3][LR_SEG_CHUNK];
 
-		for (int c = 0; c < 3; c++) {
-			float t = xyz[c] < 0 ? 0 : xyz[c] > 1 ? 1 : xyz[c];
-			float p = t * FN;
-			int k = (int)p;
+		for (int j = 0; j < m; j++) {
+			const guchar *p = rgb + 3 * (size_t)(i0 + j);
+			float r = lin[p[0]], g = lin[p[1]], b = lin[p[2]];
+			float xyz[3] = {(0.4124f * r + 0.3576f * g + 0.1805f * b) / 0.95047f,
+					0.2126f * r + 0.7152f * g + 0.0722f * b,
+					(0.0193f * r + 0.1192f * g + 0.9505f * b) / 1.08883f};
 
-			f[c] = ftab[k] + (ftab[k + 1] - ftab[k]) * (p - k);
+			for (int c = 0; c < 3; c++) {
+				float v = xyz[c] < 0 ? 0 : xyz[c];
+
+				t[c][j] = v > 1 ? 1 : v;
+			}
 		}
-		lab[3 * i] = 116.0f * f[1] - 16.0f;
-		lab[3 * i + 1] = 500.0f * (f[0] - f[1]);
-		lab[3 * i + 2] = 200.0f * (f[1] - f[2]);
+		for (int j = 0; j < m; j++) {
+			float f[3], *o = lab + 3 * (size_t)(i0 + j);
+
+			for (int c = 0; c < 3; c++) {
+				float p = t[c][j] * FN;
+				int k = (int)p;
+
+				f[c] = ftab[k] + (ftab[k + 1] - ftab[k]) * (p - k);
+			}
+			o[0] = 116.0f * f[1] - 16.0f;
+			o[1] = 500.0f * (f[0] - f[1]);
+			o[2] = 200.0f * (f[1] - f[2]);
+		}
 	}
 }
 
-/* 3x3 binomial smoothing: takes the edge off sensor and JPEG noise without moving edges. */
-static int
-lr_segment_smooth(float *lab, int w, int h)
+/* 3x3 binomial smoothing: takes the edge off sensor and JPEG noise without moving edges. TMP holds
+ * W * H * 3 floats. */
+static void
+lr_segment_smooth(float *lab, int w, int h, float *tmp)
 {
-	float *tmp = malloc((size_t)w * h * 3 * sizeof(float));
+	/* Along a row, as one array of 3 W floats in which the neighbours are 3 floats away: all
+	 * but the first and the last pixel in a plain loop, which the compiler vectorises. */
+	for (int y = 0; y < h; y++) {
+		const float *row = lab + (size_t)y * w * 3;
+		float *t = tmp + (size_t)y * w * 3;
 
-	if (!tmp)
-		return -1;
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			int xl = x > 0 ? x - 1 : x, xr = x < w - 1 ? x + 1 : x;
-
-			for (int c = 0; c < 3; c++) {
-				const float *row = lab + (size_t)y * w * 3;
-
-				tmp[((size_t)y * w + x) * 3 + c] =
-					0.25f * row[xl * 3 + c] + 0.5f * row[x * 3 + c] + 0.25f * row[xr * 3 + c];
-			}
+		for (int c = 0; c < 3; c++) {
+			t[c] = 0.25f * row[c] + 0.5f * row[c] + 0.25f * row[3 + c];
+			t[3 * (w - 1) + c] = 0.25f * row[3 * (w - 2) + c] +
+					     0.5f * row[3 * (w - 1) + c] +
+					     0.25f * row[3 * (w - 1) + c];
 		}
+		for (int j = 3; j < 3 * (w - 1); j++)
+			t[j] = 0.25f * row[j - 3] + 0.5f * row[j] + 0.25f * row[j + 3];
+	}
 	for (int y = 0; y < h; y++) {
 		int yu = y > 0 ? y - 1 : y, yd = y < h - 1 ? y + 1 : y;
 
@@ -192,8 +250,6 @@ lr_segment_smooth(float *lab, int w, int h)
 						     0.5f * tmp[(size_t)y * w * 3 + x] +
 						     0.25f * tmp[(size_t)yd * w * 3 + x];
 	}
-	free(tmp);
-	return 0;
 }
 
 static float
@@ -204,14 +260,39 @@ lr_segment_dist2(const float *a, const float *b)
 	return d0 * d0 + d1 * d1 + d2 * d2;
 }
 
+/* For each of the M points of P (channel after channel: M floats of each), each centre c in [C0,
+ * C1) of CENTRE that is nearer than D2[i] makes D2[i] its squared distance and NEAR[i] c. Point by
+ * point and branch-free, so the compiler vectorises it: it is most of the mixtures' k-means. */
+__attribute__((target_clones("avx2", "default"))) static void
+lr_segment_nearer(const float *p, int m, const float (*centre)[3], int c0, int c1,
+		  float *restrict d2, int *restrict near)
+{
+	const float *restrict p0 = p, *restrict p1 = p + m, *restrict p2 = p + 2 * m;
+
+	for (int c = c0; c < c1; c++) {
+		const float m0 = centre[c][0], m1 = centre[c][1], m2 = centre[c][2];
+
+		for (int i = 0; i < m; i++) {
+			float e0 = p0[i] - m0, e1 = p1[i] - m1, e2 = p2[i] - m2;
+			float d = e0 * e0 + e1 * e1 + e2 * e2, old = d2[i];
+			/* A mask, not a select: gcc turns "d < old ? c : near[i]" into a masked
+			 * store behind a branch per vector. */
+			int nearer = -(d < old);
+
+			near[i] = (near[i] & ~nearer) | (c & nearer);
+			d2[i] = d < old ? d : old;
+		}
+	}
+}
+
 /* Fits GMM to the M points in PTS: k-means++ seeding (fixed seed), Lloyd iterations, then one
  * Gaussian per cluster as in GrabCut's hard assignment, with REG added to each covariance. */
 static void
 lr_segment_gmm_fit(LrSegGmm *gmm, const float *pts, int m, const float reg[3], uint32_t *rng)
 {
 	float centre[LR_SEG_K][3];
-	float *d2;
-	int *assign;
+	float *d2, *ch;
+	int *assign, *near;
 	int k = m / 30 < LR_SEG_K ? m / 30 : LR_SEG_K;
 	double sum[LR_SEG_K][3], sq[LR_SEG_K][6];
 	int count[LR_SEG_K];
@@ -223,15 +304,26 @@ lr_segment_gmm_fit(LrSegGmm *gmm, const float *pts, int m, const float reg[3], u
 		return;
 	d2 = malloc((size_t)m * sizeof(float));
 	assign = malloc((size_t)m * sizeof(int));
-	if (!d2 || !assign) {
+	near = malloc((size_t)m * sizeof(int));
+	ch = malloc((size_t)m * 3 * sizeof(float));
+	if (!d2 || !assign || !near || !ch) {
 		free(d2);
 		free(assign);
+		free(near);
+		free(ch);
 		return;
 	}
+	/* The points channel after channel, for lr_segment_nearer. */
+	for (int i = 0; i < m; i++)
+		for (int j = 0; j < 3; j++)
+			ch[j * m + i] = pts[3 * i + j];
 
 	memcpy(centre[0], pts + 3 * (lr_segment_rand(rng) % m), sizeof(centre[0]));
-	for (int i = 0; i < m; i++)
-		d2[i] = lr_segment_dist2(pts + 3 * i, centre[0]);
+	for (int i = 0; i < m; i++) {
+		d2[i] = FLT_MAX;
+		near[i] = 0;
+	}
+	lr_segment_nearer(ch, m, centre, 0, 1, d2, near);
 	for (int c = 1; c < k; c++) {
 		double total = 0, pick;
 		int chosen = m - 1;
@@ -251,12 +343,7 @@ lr_segment_gmm_fit(LrSegGmm *gmm, const float *pts, int m, const float reg[3], u
 			}
 		}
 		memcpy(centre[c], pts + 3 * chosen, sizeof(centre[c]));
-		for (int i = 0; i < m; i++) {
-			float d = lr_segment_dist2(pts + 3 * i, centre[c]);
-
-			if (d < d2[i])
-				d2[i] = d;
-		}
+		lr_segment_nearer(ch, m, centre, c, c + 1, d2, near);
 	}
 
 	for (int it = 0; it < 8; it++) {
@@ -265,17 +352,13 @@ lr_segment_gmm_fit(LrSegGmm *gmm, const float *pts, int m, const float reg[3], u
 		memset(sum, 0, sizeof(sum));
 		memset(count, 0, sizeof(count));
 		for (int i = 0; i < m; i++) {
-			int best = 0;
-			float bd = FLT_MAX;
+			d2[i] = FLT_MAX;
+			near[i] = 0;
+		}
+		lr_segment_nearer(ch, m, centre, 0, k, d2, near);
+		for (int i = 0; i < m; i++) {
+			int best = near[i];
 
-			for (int c = 0; c < k; c++) {
-				float d = lr_segment_dist2(pts + 3 * i, centre[c]);
-
-				if (d < bd) {
-					bd = d;
-					best = c;
-				}
-			}
 			if (it == 0 || assign[i] != best)
 				changed++;
 			assign[i] = best;
@@ -333,52 +416,135 @@ lr_segment_gmm_fit(LrSegGmm *gmm, const float *pts, int m, const float reg[3], u
 	}
 	free(d2);
 	free(assign);
+	free(near);
+	free(ch);
 }
 
-/* Energy (negative log likelihood, nearest component as in GrabCut) of X. With SHADOW < 1, a
- * pixel darker than the component is taken for the component in shade: its lightness deviation
- * counts only SHADOW as much, and it is compared with the component's chroma dimmed as shade dims
- * it. Shade scales a surface's light (XYZ) by some k; where CIELAB's cube root applies (L above
- * 8) that scales L + 16, a* and b* all by the cube root of k, so a shaded brown is a less saturated
- * brown, and judged against the unshaded one it would look like another colour: the contact shadow
- * of a bowl on wood would seed the product model with the wood's colours. Shade that leaves less
- * than LR_SEG_SHADE_MIN of the light is not dimmed further: a black bowl is not the wood in
- * shadow. And lightness is excused only down to LR_SEG_SHADE_DARK of the light, the deepest a soft
- * shadow on the support gets; what lies darker counts in full: the dark grey inside of a bowl on a
- * white printed sheet had passed for the sheet in shade, and the cut kept only the bowl's outside. */
+/* Energies (negative log likelihood, nearest component as in GrabCut) of N pixels of FEAT (3 floats
+ * a pixel): pixel IDX[j], or j when IDX is NULL, for j < N; each goes to OUT at the pixel's own
+ * index. With SHADOW < 1, a pixel darker than the component is taken for the component in shade:
+ * its lightness deviation counts only SHADOW as much, and it is compared with the component's
+ * chroma dimmed as shade dims it. Shade scales a surface's light (XYZ) by some k; where CIELAB's
+ * cube root applies (L above 8) that scales L + 16, a* and b* all by the cube root of k, so a
+ * shaded brown is a less saturated brown, and judged against the unshaded one it would look like
+ * another colour: the contact shadow of a bowl on wood would seed the product model with the wood's
+ * colours. Shade that leaves less than LR_SEG_SHADE_MIN of the light is not dimmed further: a black
+ * bowl is not the wood in shadow. And lightness is excused only down to LR_SEG_SHADE_DARK of the
+ * light, the deepest a soft shadow on the support gets; what lies darker counts in full: the dark
+ * grey inside of a bowl on a white printed sheet had passed for the sheet in shade, and the cut
+ * kept only the bowl's outside. The pixels go in chunks of LR_SEG_CHUNK, their colours gathered
+ * into one array per channel, with the component loop outside the pixel loop and selects instead of
+ * branches: the compiler then vectorises the pixel loop (eight pixels at a time with AVX2), and the
+ * energies are most of the segmentation's arithmetic. */
 #define LR_SEG_SHADE_MIN 0.4f
 #define LR_SEG_SHADE_DARK 0.25f
-static float
-lr_segment_gmm_energy(const LrSegGmm *gmm, const float *x, float shadow)
+__attribute__((target_clones("avx2", "default"))) static void
+lr_segment_gmm_energies(const LrSegGmm *gmm, const float *feat, const int *idx, int n, float shadow,
+			float *out)
 {
-	float best = LR_SEG_MAX_ENERGY;
 	/* cbrt(LR_SEG_SHADE_MIN): the least the chroma is scaled by; cbrt(LR_SEG_SHADE_DARK): where
 	 * lightness stops being excused. */
 	const float rmin = 0.7368f, rdark = 0.6300f;
+	float x0[LR_SEG_CHUNK], x1[LR_SEG_CHUNK], x2[LR_SEG_CHUNK], best[LR_SEG_CHUNK];
+	float dev[LR_SEG_CHUNK], dim[LR_SEG_CHUNK];
 
-	for (int c = 0; c < gmm->k; c++) {
-		const float *ic = gmm->icov[c];
-		float d0 = x[0] - gmm->mean[c][0], d1 = x[1] - gmm->mean[c][1],
-		      d2 = x[2] - gmm->mean[c][2];
-		float q, e;
+	for (int j0 = 0; j0 < n; j0 += LR_SEG_CHUNK) {
+		int m = n - j0 < LR_SEG_CHUNK ? n - j0 : LR_SEG_CHUNK;
 
-		if (d0 < 0 && shadow < 1) {
-			float r = (x[0] + 16.0f) / (gmm->mean[c][0] + 16.0f);
-			float lmin = rdark * (gmm->mean[c][0] + 16.0f) - 16.0f;
+		/* A run of pixels (in a loop of its own, which vectorises) or a list. */
+		if (idx)
+			for (int j = 0; j < m; j++) {
+				const float *x = feat + 3 * (size_t)idx[j0 + j];
 
-			d0 = x[0] >= lmin ? shadow * d0
-					  : shadow * (lmin - gmm->mean[c][0]) + (x[0] - lmin);
-			r = r < rmin ? rmin : r;
-			d1 = x[1] - r * gmm->mean[c][1];
-			d2 = x[2] - r * gmm->mean[c][2];
+				x0[j] = x[0];
+				x1[j] = x[1];
+				x2[j] = x[2];
+			}
+		else
+			for (int j = 0; j < m; j++) {
+				const float *x = feat + 3 * (size_t)(j0 + j);
+
+				x0[j] = x[0];
+				x1[j] = x[1];
+				x2[j] = x[2];
+			}
+		for (int j = 0; j < m; j++)
+			best[j] = LR_SEG_MAX_ENERGY;
+		for (int c = 0; c < gmm->k; c++) {
+			const float *ic = gmm->icov[c], *mu = gmm->mean[c];
+			const float cst = gmm->cst[c];
+			/* In shade: the darkest lightness still excused, and where lightness starts
+			 * to count in full from there. */
+			const float lmin = rdark * (mu[0] + 16.0f) - 16.0f;
+			const float excused = shadow * (lmin - mu[0]);
+
+			if (shadow < 1) {
+				/* The pixel's lightness deviation and the factor r of the
+				 * component's chroma as shade would leave them, in a pass of their
+				 * own: the selects are minima and maxima, which compile to vector
+				 * instructions, but gcc splits arithmetic that follows a select
+				 * into branches, which stop the vectoriser. Darker, the deviation
+				 * is SHADOW of itself down to lmin and counts in full from there
+				 * (the larger of the two: deep is the smaller above lmin, and both
+				 * exceed d0 just when d0 < 0); r is 1 for a pixel not darker than
+				 * the component (mean[0] + 16 > 0). */
+				for (int j = 0; j < m; j++) {
+					float d0 = x0[j] - mu[0], lit = shadow * d0;
+					float deep = excused + (x0[j] - lmin);
+					float r = (x0[j] + 16.0f) / (mu[0] + 16.0f);
+
+					lit = deep < lit ? deep : lit;
+					dev[j] = lit > d0 ? lit : d0;
+					r = r < rmin ? rmin : r;
+					dim[j] = r > 1.0f ? 1.0f : r;
+				}
+				for (int j = 0; j < m; j++) {
+					float d0 = dev[j], d1 = x1[j] - dim[j] * mu[1],
+					      d2 = x2[j] - dim[j] * mu[2];
+					float q = ic[0] * d0 * d0 + ic[3] * d1 * d1 +
+						  ic[5] * d2 * d2 +
+						  2 * (ic[1] * d0 * d1 + ic[2] * d0 * d2 +
+						       ic[4] * d1 * d2);
+					float e = cst + 0.5f * q;
+
+					best[j] = e < best[j] ? e : best[j];
+				}
+			} else
+				for (int j = 0; j < m; j++) {
+					float d0 = x0[j] - mu[0], d1 = x1[j] - mu[1],
+					      d2 = x2[j] - mu[2];
+					float q = ic[0] * d0 * d0 + ic[3] * d1 * d1 +
+						  ic[5] * d2 * d2 +
+						  2 * (ic[1] * d0 * d1 + ic[2] * d0 * d2 +
+						       ic[4] * d1 * d2);
+					float e = cst + 0.5f * q;
+
+					best[j] = e < best[j] ? e : best[j];
+				}
 		}
-		q = ic[0] * d0 * d0 + ic[3] * d1 * d1 + ic[5] * d2 * d2 +
-		    2 * (ic[1] * d0 * d1 + ic[2] * d0 * d2 + ic[4] * d1 * d2);
-		e = gmm->cst[c] + 0.5f * q;
-		if (e < best)
-			best = e;
+		if (idx)
+			for (int j = 0; j < m; j++)
+				out[idx[j0 + j]] = best[j];
+		else
+			memcpy(out + j0, best, m * sizeof(float));
 	}
-	return best;
+}
+
+/* Copies the M pixels PICK of FEAT into s->sample, and their positions into XY (2 per sample,
+ * -1..1) when it is not NULL. The pixels are picked before they are copied, so that the copies,
+ * which miss the cache, overlap. */
+static void
+lr_segment_take(LrSegState *s, const float *feat, const int *pick, int m, float *xy)
+{
+	for (int j = 0; j < m; j++) {
+		int i = pick[j];
+
+		memcpy(s->sample + 3 * j, feat + 3 * (size_t)i, 3 * sizeof(float));
+		if (xy) {
+			xy[2 * j] = 2.0f * (i % s->width) / (s->width - 1) - 1.0f;
+			xy[2 * j + 1] = 2.0f * (i / s->width) / (s->height - 1) - 1.0f;
+		}
+	}
 }
 
 /* Collects up to LR_SEG_SAMPLES pixels of FEAT where SEL[i] == WANT, picked pseudo-randomly rather
@@ -387,24 +553,21 @@ lr_segment_gmm_energy(const LrSegGmm *gmm, const float *x, float shadow)
 static int
 lr_segment_collect(LrSegState *s, const float *feat, const uint8_t *sel, int want, float *xy)
 {
-	int count = 0, m = 0;
+	int count = 0, m = 0, pick[LR_SEG_SAMPLES];
 	uint32_t thresh;
+	LrSegDraws draws;
 
 	for (int i = 0; i < s->n; i++)
 		count += sel[i] == want;
 	if (count == 0)
 		return 0;
 	thresh = count <= LR_SEG_SAMPLES ? 1u << 24 : (uint32_t)(((uint64_t)LR_SEG_SAMPLES << 24) / count);
-	for (int i = 0; i < s->n && m < LR_SEG_SAMPLES; i++) {
-		if (sel[i] != want || lr_segment_rand(&s->rng) >= thresh)
-			continue;
-		memcpy(s->sample + 3 * m, feat + 3 * i, 3 * sizeof(float));
-		if (xy) {
-			xy[2 * m] = 2.0f * (i % s->width) / (s->width - 1) - 1.0f;
-			xy[2 * m + 1] = 2.0f * (i / s->width) / (s->height - 1) - 1.0f;
-		}
-		m++;
-	}
+	lr_segment_draws_start(&draws, s->rng);
+	for (int i = 0; i < s->n && m < LR_SEG_SAMPLES; i++)
+		if (sel[i] == want && lr_segment_draw(&draws) < thresh)
+			pick[m++] = i;
+	s->rng = draws.last;
+	lr_segment_take(s, feat, pick, m, xy);
 	return m;
 }
 
@@ -434,12 +597,16 @@ lr_segment_surface_fit(LrSegSurface *surf, const float *pts, const float *xy, in
 
 		lr_segment_basis(xy[2 * i], xy[2 * i + 1], b);
 		for (int r = 0; r < 6; r++) {
-			for (int c = 0; c < 6; c++)
+			for (int c = r; c < 6; c++)
 				ata[r][c] += b[r] * b[c];
 			for (int ch = 0; ch < 3; ch++)
 				atb[ch][r] += b[r] * pts[3 * i + ch];
 		}
 	}
+	/* ATA is symmetric: the lower half is the upper's. */
+	for (int r = 1; r < 6; r++)
+		for (int c = 0; c < r; c++)
+			ata[r][c] = ata[c][r];
 	for (int r = 1; r < 6; r++)
 		ata[r][r] += 1e-3 * m;
 	/* Gaussian elimination; ATA is symmetric positive definite after the ridge. */
@@ -466,7 +633,8 @@ lr_segment_surface_fit(LrSegSurface *surf, const float *pts, const float *xy, in
 		surf->c[ch][0] = 0;
 }
 
-static void
+/* s->resid: s->lab less the illumination surface SURF, a row at a time (vectorised). */
+__attribute__((target_clones("avx2", "default"))) static void
 lr_segment_residual(LrSegState *s, const LrSegSurface *surf)
 {
 	for (int y = 0; y < s->height; y++) {
@@ -522,9 +690,10 @@ lr_segment_quantile(float *a, int m, double q)
 	return a[k];
 }
 
-/* Border strip seeds. Each side is tested against a mixture fitted to the other three: a stretch whose
- * cross-sections the others do not explain is taken out of the seed (a product cut off by the frame,
- * or a patch of clutter; both are better judged by the cut than forced to background). */
+/* Border strip seeds. Each side is tested against a mixture fitted to the other three: a stretch
+ * whose cross-sections the others do not explain is taken out of the seed (a product cut off by the
+ * frame, or a patch of clutter; both are better judged by the cut than forced to background).
+ * s->dbg serves as scratch. */
 static int
 lr_segment_seed_border(LrSegState *s, int strip)
 {
@@ -536,12 +705,13 @@ lr_segment_seed_border(LrSegState *s, int strip)
 	int err = 0, perimeter = 2 * (w + h), flagged = 0, nb = 0;
 	int *bidx = malloc((size_t)perimeter * strip * sizeof(int));
 	int *bpos = malloc((size_t)perimeter * strip * sizeof(int));
+	int *list = malloc((size_t)perimeter * strip * sizeof(int)); /* border pixels picked */
 	uint8_t *bside = malloc((size_t)perimeter * strip);
 
 	for (int k = 0; k < 4; k++)
 		flag[k] = calloc(len[k], 1);
 	if (!side || !score || !flag[0] || !flag[1] || !flag[2] || !flag[3] || !bidx || !bpos ||
-	    !bside) {
+	    !list || !bside) {
 		err = -1;
 		goto out;
 	}
@@ -572,26 +742,32 @@ lr_segment_seed_border(LrSegState *s, int strip)
 	for (int pass = 0; pass < 2; pass++) {
 		for (int k = 0; k < 4; k++) {
 			LrSegGmm gmm;
-			int m = 0, np = 0, count = 0;
+			int m = 0, np = 0, ne = 0, count = 0;
 			float *others, qv, thresh;
 			float *oscore;
 			uint32_t take;
+			LrSegDraws draws;
 
 			/* Pixels of the other sides at unflagged positions form the reference. */
 			for (int b = 0; b < nb; b++)
 				count += bside[b] != k && !flag[bside[b]][bpos[b]];
 			take = count <= LR_SEG_SAMPLES ? 1u << 24
 						       : (uint32_t)(((uint64_t)LR_SEG_SAMPLES << 24) / count);
-			for (int b = 0; b < nb && m < LR_SEG_SAMPLES; b++) {
-				if (bside[b] == k || flag[bside[b]][bpos[b]] ||
-				    lr_segment_rand(&s->rng) >= take)
-					continue;
-				memcpy(s->sample + 3 * m, s->lab + 3 * (size_t)bidx[b], 3 * sizeof(float));
-				m++;
-			}
+			lr_segment_draws_start(&draws, s->rng);
+			for (int b = 0; b < nb && m < LR_SEG_SAMPLES; b++)
+				if (bside[b] != k && !flag[bside[b]][bpos[b]] &&
+				    lr_segment_draw(&draws) < take)
+					list[m++] = bidx[b];
+			s->rng = draws.last;
+			lr_segment_take(s, s->lab, list, m, NULL);
 			lr_segment_gmm_fit(&gmm, s->sample, m, lr_segment_reg_bg, &s->rng);
 			if (gmm.k == 0)
 				continue;
+			/* The energies of the pixels scored below, at once, into s->dbg. */
+			for (int b = 0; b < nb; b++)
+				if (bside[b] == k || !flag[bside[b]][bpos[b]])
+					list[ne++] = bidx[b];
+			lr_segment_gmm_energies(&gmm, s->lab, list, ne, LR_SEG_SHADOW, s->dbg);
 
 			/* Mean energy per cross-section, this side and (for the threshold) the others,
 			 * shade excused as the background model excuses it: a stretch of the same
@@ -617,8 +793,7 @@ lr_segment_seed_border(LrSegState *s, int strip)
 						int x = o == 0 || o == 2 ? p : o == 3 ? d : w - 1 - d;
 						int y = o == 1 || o == 3 ? p : o == 0 ? d : h - 1 - d;
 
-						e += lr_segment_gmm_energy(&gmm, s->lab + 3 * ((size_t)y * w + x),
-									   LR_SEG_SHADOW);
+						e += s->dbg[(size_t)y * w + x];
 						c++;
 					}
 					if (o == k)
@@ -674,11 +849,13 @@ lr_segment_seed_border(LrSegState *s, int strip)
 	if (flagged > perimeter / 2)
 		for (int k = 0; k < 4; k++)
 			memset(flag[k], 0, len[k]);
-	for (int i = 0; i < s->n; i++) {
-		int sd = side[i], pos = sd == 0 || sd == 2 ? i % w : i / w;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int sd = side[(size_t)y * w + x];
 
-		s->seed[i] = sd < 4 && !flag[sd][pos];
-	}
+			s->seed[(size_t)y * w + x] =
+			    sd < 4 && !flag[sd][sd == 0 || sd == 2 ? x : y];
+		}
 out:
 	for (int k = 0; k < 4; k++)
 		free(flag[k]);
@@ -686,6 +863,7 @@ out:
 	free(score);
 	free(bidx);
 	free(bpos);
+	free(list);
 	free(bside);
 	return err;
 }
@@ -840,27 +1018,53 @@ lr_segment_defocus_prior(LrSegState *s, int strip, float *scratch, uint8_t *blur
 	return 0;
 }
 
-/* GrabCut's contrast-sensitive smoothness, beta from the mean squared neighbour difference. */
+/* e^X for X <= 0 in float operations that the compiler vectorises, where expf is a call per value:
+ * X = n ln 2 + r with |r| <= ln 2 / 2 (n rounded by adding and taking away 1.5 * 2^23, ln 2 in two
+ * parts so that r is exact), e^r by the minimax polynomial of Cephes' expf, and 2^n put into the
+ * exponent bits; below about -87.3, where floats turn subnormal, 0. Within an ulp of expf from 0 to
+ * -87.3 (it differs in about one value in a thousand). */
+static inline float
+lr_segment_exp(float x)
+{
+	const float shift = 12582912.0f;
+	float n = (x * 1.44269504f + shift) - shift;
+	float r = (x - n * 0.693359375f) - n * -2.12194440e-4f, p = 1.9875691500e-4f;
+	int32_t e = (int32_t)n + 127;
+	uint32_t bits = (uint32_t)(e > 0 ? e : 0) << 23;
+	float scale;
+
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	memcpy(&scale, &bits, sizeof(scale));
+	return (p * r * r + r + 1.0f) * scale;
+}
+
+/* The edge weights from the squared differences in EDGE (N, four per pixel): GAMMA, over sqrt 2 on
+ * the diagonals, times e^(-BETA d). */
+__attribute__((target_clones("avx2", "default"))) static void
+lr_segment_weigh(float *edge, size_t n, float beta)
+{
+	const float straight = LR_SEG_GAMMA, diagonal = LR_SEG_GAMMA / (float)M_SQRT2;
+
+	for (size_t k = 0; k < 4 * n; k++)
+		edge[k] = (k & 2 ? diagonal : straight) * lr_segment_exp(-beta * edge[k]);
+}
+
+/* GrabCut's contrast-sensitive smoothness, beta from the mean squared neighbour difference. The
+ * squared differences are computed once, kept in s->edge for the weights, and summed per direction
+ * (four independent sums, where one would be a chain of 4 n dependent additions). */
 static void
 lr_segment_edges(LrSegState *s)
 {
 	int w = s->width, h = s->height;
-	double total = 0;
+	size_t ne = 4 * (size_t)s->n;
+	double part[4] = {0, 0, 0, 0};
 	long count = 0;
 	float beta;
 
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++)
-			for (int d = 0; d < 4; d++) {
-				int nx = x + lr_segment_dx[d], ny = y + lr_segment_dy[d];
-
-				if (nx < 0 || nx >= w || ny >= h)
-					continue;
-				total += lr_segment_dist2(s->lab + 3 * ((size_t)y * w + x),
-							  s->lab + 3 * ((size_t)ny * w + nx));
-				count++;
-			}
-	beta = total > 0 ? (float)(count / (2.0 * total)) : 0;
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++)
 			for (int d = 0; d < 4; d++) {
@@ -871,11 +1075,27 @@ lr_segment_edges(LrSegState *s)
 					s->edge[4 * i + d] = 0;
 					continue;
 				}
-				s->edge[4 * i + d] =
-					LR_SEG_GAMMA / (d < 2 ? 1.0f : (float)M_SQRT2) *
-					expf(-beta * lr_segment_dist2(s->lab + 3 * i,
-								     s->lab + 3 * ((size_t)ny * w + nx)));
+				s->edge[4 * i + d] = lr_segment_dist2(
+				    s->lab + 3 * i, s->lab + 3 * ((size_t)ny * w + nx));
+				count++;
 			}
+	for (size_t k = 0; k < ne; k += 4)
+		for (int d = 0; d < 4; d++)
+			part[d] += s->edge[k + d];
+	beta = part[0] + part[1] + part[2] + part[3] > 0
+		   ? (float)(count / (2.0 * (part[0] + part[1] + part[2] + part[3])))
+		   : 0;
+	lr_segment_weigh(s->edge, s->n, beta);
+	/* No edge leads beyond the frame: the last column's right and down-right ones, the first
+	 * column's down-left one, the last row's but its right one. */
+	for (int y = 0; y < h; y++) {
+		s->edge[4 * ((size_t)y * w + w - 1)] = 0;
+		s->edge[4 * ((size_t)y * w + w - 1) + 2] = 0;
+		s->edge[4 * (size_t)y * w + 3] = 0;
+	}
+	for (int x = 0; x < w; x++)
+		for (int d = 1; d < 4; d++)
+			s->edge[4 * ((size_t)(h - 1) * w + x) + d] = 0;
 }
 
 /* The data cost of calling pixel I product: the product model's energy and the priors (framing,
@@ -886,40 +1106,71 @@ lr_segment_cost_fg(const LrSegState *s, size_t i)
 	return s->dfg[i] + s->prior[i] + (s->seed[i] ? LR_SEG_BORDER_COST : 0);
 }
 
-/* Chamfer distance (1, 1 diagonal: chessboard) of each pixel to the nearest pixel of the other
- * label, capped at 255. */
-static void
+/* The distance to the other label that a pixel (labels L, column X) takes through pixel K of a row
+ * (labels LN, distances DN), its own or the one before it in a pass of lr_segment_distance: 1
+ * across an edge of the labels, else one more than there (at most 256, which changes no distance).
+ * Written as a minimum of loads made either way, so that the row loops vectorise. */
+static inline int
+lr_segment_distance_via(const uint8_t *l, int x, const uint8_t *ln, const uint8_t *dn, int k)
+{
+	int c = dn[k] + 1, e = ln[k] != l[x] ? 1 : 255;
+
+	return c < e ? c : e;
+}
+
+/* Pixel X of a row (labels L, distances D) in a pass of lr_segment_distance: the least of its
+ * distance, the one through column XS of its own row and those through columns XL, X and XR of the
+ * row before it in the pass (labels LN, distances DN; none when LN is NULL). A column repeated at
+ * the frame's edge changes nothing. */
+static inline uint8_t
+lr_segment_distance_at(const uint8_t *l, const uint8_t *d, int x, int xs, const uint8_t *ln,
+		       const uint8_t *dn, int xl, int xr)
+{
+	int v = d[x], c = lr_segment_distance_via(l, x, l, d, xs);
+
+	v = c < v ? c : v;
+	if (ln) {
+		c = lr_segment_distance_via(l, x, ln, dn, xl);
+		v = c < v ? c : v;
+		c = lr_segment_distance_via(l, x, ln, dn, x);
+		v = c < v ? c : v;
+		c = lr_segment_distance_via(l, x, ln, dn, xr);
+		v = c < v ? c : v;
+	}
+	return (uint8_t)v;
+}
+
+/* Chamfer distance (1, 1 diagonal: chessboard) of each pixel of a W x H grid (W, H > 1) to the
+ * nearest pixel of the other label, capped at 255: a pass down, each pixel from the three above it
+ * and its right neighbour (which the pass has not reached: only an edge of the labels counts
+ * there), then a pass up, each pixel from the three below it and its left neighbour as the pass
+ * down left it. A row depends only on the row before it, so the passes are vectorised along the
+ * rows. */
+__attribute__((target_clones("avx2", "default"))) static void
 lr_segment_distance(const uint8_t *label, int w, int h, uint8_t *dist)
 {
-	for (int i = 0; i < w * h; i++)
-		dist[i] = 255;
-	for (int pass = 0; pass < 2; pass++)
-		for (int k = 0; k < w * h; k++) {
-			int i = pass ? w * h - 1 - k : k, y = pass ? h - 1 - k / w : k / w;
-			int x = i - y * w, step = pass ? 1 : -1;
-			int d = dist[i];
+	memset(dist, 255, (size_t)w * h);
+	for (int y = 0; y < h; y++) {
+		const uint8_t *l = label + (size_t)y * w, *ln = y > 0 ? l - w : NULL;
+		uint8_t *d = dist + (size_t)y * w;
+		const uint8_t *dn = d - w;
 
-			for (int dx = -1; dx <= 1; dx++) {
-				int nx = x + dx, ny = y + step, q;
+		d[0] = lr_segment_distance_at(l, d, 0, 1, ln, dn, 0, 1);
+		for (int x = 1; x < w - 1; x++)
+			d[x] = lr_segment_distance_at(l, d, x, x + 1, ln, dn, x - 1, x + 1);
+		d[w - 1] = lr_segment_distance_at(l, d, w - 1, w - 1, ln, dn, w - 2, w - 1);
+	}
+	for (int y = h - 1; y >= 0; y--) {
+		const uint8_t *l = label + (size_t)y * w, *ln = y < h - 1 ? l + w : NULL;
+		uint8_t *d = dist + (size_t)y * w;
+		const uint8_t *dn = d + w;
 
-				if (nx < 0 || nx >= w || ny < 0 || ny >= h)
-					continue;
-				q = ny * w + nx;
-				d = label[q] != label[i] ? 1 : dist[q] + 1 < d ? dist[q] + 1 : d;
-				if (d > 255)
-					d = 255;
-				if (d < dist[i])
-					dist[i] = (uint8_t)d;
-				d = dist[i];
-			}
-			if (x - step >= 0 && x - step < w) {
-				int q = i - step;
-
-				d = label[q] != label[i] ? 1 : dist[q] + 1;
-				if (d < dist[i])
-					dist[i] = (uint8_t)(d > 255 ? 255 : d);
-			}
-		}
+		/* Right to left, so the left neighbour still holds what the pass down left. */
+		d[w - 1] = lr_segment_distance_at(l, d, w - 1, w - 2, ln, dn, w - 2, w - 1);
+		for (int x = w - 2; x > 0; x--)
+			d[x] = lr_segment_distance_at(l, d, x, x - 1, ln, dn, x - 1, x + 1);
+		d[0] = lr_segment_distance_at(l, d, 0, 0, ln, dn, 0, 1);
+	}
 }
 
 /* One graph cut with the current energies, on the grid coarsened F = 2^SHIFT times (SHIFT 0: the pixel
@@ -932,7 +1183,8 @@ lr_segment_distance(const uint8_t *label, int w, int h, uint8_t *dist)
  * paths hundreds of pixels long and can take a second, while on blocks it costs a few milliseconds.
  * Banding (Lombaert et al. again): blocks further from the boundary keep their label; those next to a
  * block in question are tied to their terminal by LR_SEG_FIXED, the rest are left out of the graph (no
- * terminal, no edge), so the search trees never enter them. BAND must be at least F, so that a block
+ * terminal, no edge), so the search trees never enter them; the graph spans only the bounding box of
+ * the others (its memory is as many fresh pages to fault in). BAND must be at least F, so that a block
  * outside the band is all one label. With BAND > 0, s->dist must hold the distance of every pixel to the
  * current boundary (lr_segment_distance of s->label), as lr_segment_energies leaves it.
  * Returns how many pixel labels changed, or -1 if memory ran out. */
@@ -953,20 +1205,29 @@ lr_segment_cut(LrSegState *s, int shift, int band)
 	float *term = calloc(cn, sizeof(float));
 	float *edge = shift && !reuse ? calloc(cn * 4, sizeof(float)) : s->edge;
 	uint8_t *state = malloc(cn), *near = malloc(cn);
-	LrGraph *g = reuse ? s->graph : lr_graph_new(cw, ch);
+	LrGraph *g = reuse ? s->graph : NULL;
+	/* The graph's grid: the bounding box of the blocks in the band and those tied to it (every
+	 * block without a band). */
+	int gx0 = cw, gy0 = ch, gx1 = -1, gy1 = -1;
 
-	if (!term || !edge || !state || !near || !g)
+	if (!term || !edge || !state || !near)
 		goto out;
 	memset(near, 255, cn);
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++) {
-			int bx = x >> shift, by = y >> shift;
-			size_t i = (size_t)y * w + x, b = (size_t)by * cw + bx;
+			size_t i = (size_t)y * w + x, b = (size_t)(y >> shift) * cw + (x >> shift);
 
 			if (band > 0 && s->dist[i] < near[b])
 				near[b] = s->dist[i];
 			term[b] += s->dbg[i] - lr_segment_cost_fg(s, i);
-			for (int d = 0; d < 4 && shift && !reuse; d++) {
+		}
+	/* The blocks' edges, on a new coarse grid: the sums of the pixel edges between blocks. */
+	for (int y = 0; y < h && edge != s->edge; y++)
+		for (int x = 0; x < w; x++) {
+			int bx = x >> shift, by = y >> shift;
+			size_t i = (size_t)y * w + x;
+
+			for (int d = 0; d < 4; d++) {
 				int nx = x + lr_segment_dx[d], ny = y + lr_segment_dy[d], ex, ey, sx = bx;
 
 				if (nx < 0 || nx >= w || ny >= h)
@@ -987,7 +1248,7 @@ lr_segment_cut(LrSegState *s, int shift, int band)
 		}
 	for (size_t b = 0; b < cn; b++)
 		state[b] = band <= 0 || near[b] <= band ? LR_SEG_FREE : LR_SEG_OUT;
-	for (int by = 0; by < ch; by++)
+	for (int by = 0; by < ch && band > 0; by++)
 		for (int bx = 0; bx < cw; bx++)
 			if (state[(size_t)by * cw + bx] == LR_SEG_FREE)
 				for (int dy = -1; dy <= 1; dy++)
@@ -999,26 +1260,44 @@ lr_segment_cut(LrSegState *s, int shift, int band)
 							state[(size_t)ny * cw + nx] = LR_SEG_TIED;
 					}
 	for (int by = 0; by < ch; by++)
-		for (int bx = 0; bx < cw; bx++) {
+		for (int bx = 0; bx < cw; bx++)
+			if (state[(size_t)by * cw + bx] != LR_SEG_OUT) {
+				gx0 = bx < gx0 ? bx : gx0;
+				gx1 = bx > gx1 ? bx : gx1;
+				gy0 = by < gy0 ? by : gy0;
+				gy1 = by > gy1 ? by : gy1;
+			}
+	if (gx1 < 0) {
+		/* No boundary to cut along. */
+		changed = 0;
+		goto out;
+	}
+	if (!g && !(g = lr_graph_new(gx1 - gx0 + 1, gy1 - gy0 + 1)))
+		goto out;
+	for (int by = gy0; by <= gy1; by++)
+		for (int bx = gx0; bx <= gx1; bx++) {
 			size_t b = (size_t)by * cw + bx;
 			/* Source side is product: a node there pays its sink arc, the product energy. */
 			float t = term[b];
 
 			if (reuse) {
-				lr_graph_add_terminals(g, bx, by, t - s->graph_term[b]);
+				lr_graph_add_terminals(g, bx - gx0, by - gy0, t - s->graph_term[b]);
 				continue;
 			}
+			/* A new graph's capacities are 0: a block out of the band needs nothing. */
 			if (state[b] == LR_SEG_OUT)
-				t = 0;
-			else if (state[b] == LR_SEG_TIED)
+				continue;
+			if (state[b] == LR_SEG_TIED)
 				t = s->label[(size_t)by * f * w + bx * f] ? LR_SEG_FIXED(f) : -LR_SEG_FIXED(f);
-			lr_graph_set_terminals(g, bx, by, t > 0 ? t : 0, t < 0 ? -t : 0);
+			lr_graph_set_terminals(g, bx - gx0, by - gy0, t > 0 ? t : 0,
+					       t < 0 ? -t : 0);
 			for (int d = 0; d < 4; d++) {
 				int nx = bx + lr_segment_dx[d], ny = by + lr_segment_dy[d];
-				int out = state[b] == LR_SEG_OUT ||
-					  (nx >= 0 && nx < cw && ny < ch && state[(size_t)ny * cw + nx] == LR_SEG_OUT);
 
-				lr_graph_set_edge(g, bx, by, d, out ? 0 : edge[4 * b + d]);
+				if (nx >= 0 && nx < cw && ny < ch &&
+				    state[(size_t)ny * cw + nx] != LR_SEG_OUT)
+					lr_graph_set_edge(g, bx - gx0, by - gy0, d,
+							  edge[4 * b + d]);
 			}
 		}
 	if (lr_graph_maxflow(g) < 0)
@@ -1036,18 +1315,27 @@ lr_segment_cut(LrSegState *s, int shift, int band)
 	}
 	if (g == s->graph)
 		memcpy(s->graph_term, term, cn * sizeof(float));
-	changed = 0;
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			size_t i = (size_t)y * w + x;
+	/* The blocks' labels into NEAR (2: the block keeps its pixels'), then the pixels'. */
+	for (int by = 0; by < ch; by++)
+		for (int bx = 0; bx < cw; bx++) {
+			size_t b = (size_t)by * cw + bx;
 
-			if (state[(size_t)(y >> shift) * cw + (x >> shift)] == LR_SEG_FREE) {
-				uint8_t l = (uint8_t)lr_graph_is_source(g, x >> shift, y >> shift);
-
-				changed += l != s->label[i];
-				s->label[i] = l;
-			}
+			near[b] = state[b] == LR_SEG_FREE
+				      ? (uint8_t)lr_graph_is_source(g, bx - gx0, by - gy0)
+				      : 2;
 		}
+	changed = 0;
+	for (int y = 0; y < h; y++) {
+		const uint8_t *l = near + (size_t)(y >> shift) * cw;
+		uint8_t *label = s->label + (size_t)y * w;
+
+		for (int x = 0; x < w; x++) {
+			uint8_t v = l[x >> shift] == 2 ? label[x] : l[x >> shift];
+
+			changed += v != label[x];
+			label[x] = v;
+		}
+	}
 out:
 	free(term);
 	if (edge != s->edge)
@@ -1065,26 +1353,39 @@ out:
 static void
 lr_segment_energies(LrSegState *s, const LrSegGmm *fg, const LrSegGmm *bg, int reach)
 {
-	if (reach > 0)
-		lr_segment_distance(s->label, s->width, s->height, s->dist);
-	for (int i = 0; i < s->n; i++) {
-		if (reach > 0 && s->dist[i] > reach) {
-			s->dbg[i] = s->dfg[i] = 0;
-			continue;
-		}
-		s->dbg[i] = lr_segment_gmm_energy(bg, s->resid + 3 * i, LR_SEG_SHADOW);
-		s->dfg[i] = lr_segment_gmm_energy(fg, s->lab + 3 * i, 1.0f);
+	if (reach <= 0) {
+		lr_segment_gmm_energies(bg, s->resid, NULL, s->n, LR_SEG_SHADOW, s->dbg);
+		lr_segment_gmm_energies(fg, s->lab, NULL, s->n, 1.0f, s->dfg);
+		return;
+	}
+	lr_segment_distance(s->label, s->width, s->height, s->dist);
+	memset(s->dbg, 0, (size_t)s->n * sizeof(float));
+	memset(s->dfg, 0, (size_t)s->n * sizeof(float));
+	/* The band's pixels, listed a chunk at a time. */
+	for (int i = 0; i < s->n;) {
+		int band[LR_SEG_CHUNK], m = 0;
+
+		for (; i < s->n && m < LR_SEG_CHUNK; i++)
+			if (s->dist[i] <= reach)
+				band[m++] = i;
+		lr_segment_gmm_energies(bg, s->resid, band, m, LR_SEG_SHADOW, s->dbg);
+		lr_segment_gmm_energies(fg, s->lab, band, m, 1.0f, s->dfg);
 	}
 }
 
 /* Labels 8-connected (CONN8) regions of LABEL == WANT; returns the count, or -1. COMP gets the id
- * (0-based) or -1, AREA and TOUCH (touches the frame) are per id, caller frees them. */
+ * (0-based, in raster order of the regions' first pixels) or -1, AREA and TOUCH (touches the frame)
+ * are per id, caller frees them. A region is filled run by run (a run: the pixels of one row
+ * between two that are not in the region), each run found from the runs above and below it: the
+ * rows are read in order, and a pixel is not looked at once per neighbour. */
 static int
 lr_segment_components(const uint8_t *label, int w, int h, int want, int conn8, int *comp,
 		      int **area, uint8_t **touch)
 {
 	int n = w * h, ncomp = 0, cap = 64;
-	int *queue = malloc((size_t)n * sizeof(int));
+	/* Runs to visit, as the index of the first pixel and the column of the last. A row holds at
+	 * most (w + 1) / 2 runs, and each is queued once. */
+	int *queue = malloc(((size_t)h * (w + 1) / 2 + 1) * 2 * sizeof(int));
 
 	*area = malloc(cap * sizeof(int));
 	*touch = malloc(cap);
@@ -1095,7 +1396,7 @@ lr_segment_components(const uint8_t *label, int w, int h, int want, int conn8, i
 	for (int i = 0; i < n; i++)
 		comp[i] = -1;
 	for (int i = 0; i < n; i++) {
-		int head = 0, tail = 0;
+		int head = 0, tail = 0, end = i, rowend = i - i % w + w;
 
 		if (label[i] != want || comp[i] >= 0)
 			continue;
@@ -1117,28 +1418,43 @@ lr_segment_components(const uint8_t *label, int w, int h, int want, int conn8, i
 		}
 		(*area)[ncomp] = 0;
 		(*touch)[ncomp] = 0;
-		comp[i] = ncomp;
+		/* The region's first pixel starts a run (the pixel before it is not in it). */
+		while (end + 1 < rowend && label[end + 1] == want)
+			end++;
+		for (int q = i; q <= end; q++)
+			comp[q] = ncomp;
 		queue[tail++] = i;
+		queue[tail++] = end % w;
 		while (head < tail) {
-			int p = queue[head++], x = p % w, y = p / w;
+			int p = queue[head++], b = queue[head++], y = p / w, a = p - y * w;
 
-			(*area)[ncomp]++;
-			if (x == 0 || y == 0 || x == w - 1 || y == h - 1)
+			(*area)[ncomp] += b - a + 1;
+			if (a == 0 || y == 0 || b == w - 1 || y == h - 1)
 				(*touch)[ncomp] = 1;
-			for (int dy = -1; dy <= 1; dy++)
-				for (int dx = -1; dx <= 1; dx++) {
-					int nx = x + dx, ny = y + dy, q;
+			for (int ny = y - 1; ny <= y + 1; ny += 2) {
+				const uint8_t *row = label + (size_t)ny * w;
+				int *crow = comp + (size_t)ny * w;
+				int lo = conn8 && a > 0 ? a - 1 : a,
+				    hi = conn8 && b < w - 1 ? b + 1 : b;
 
-					if ((!dx && !dy) || (!conn8 && dx && dy))
+				if (ny < 0 || ny >= h)
+					continue;
+				for (int x = lo; x <= hi; x++) {
+					int l = x, r = x;
+
+					if (row[x] != want || crow[x] >= 0)
 						continue;
-					if (nx < 0 || nx >= w || ny < 0 || ny >= h)
-						continue;
-					q = ny * w + nx;
-					if (label[q] == want && comp[q] < 0) {
-						comp[q] = ncomp;
-						queue[tail++] = q;
-					}
+					while (l > 0 && row[l - 1] == want && crow[l - 1] < 0)
+						l--;
+					while (r < w - 1 && row[r + 1] == want && crow[r + 1] < 0)
+						r++;
+					for (int q = l; q <= r; q++)
+						crow[q] = ncomp;
+					queue[tail++] = ny * w + l;
+					queue[tail++] = r;
+					x = r;
 				}
+			}
 		}
 		ncomp++;
 	}
@@ -1156,22 +1472,40 @@ lr_segment_erode(const uint8_t *label, int w, int h, int r, uint8_t *out)
 
 	if (!tmp)
 		return -1;
-	for (int y = 0; y < h; y++)
+	/* Each pass ANDs the window's pixels in range (pixels beyond the frame count as in), with
+	 * no early exit: the windows within a row, and every row of the pass down the columns, are
+	 * plain loops that the compiler vectorises. */
+	for (int y = 0; y < h; y++) {
+		const uint8_t *row = label + (size_t)y * w;
+		uint8_t *t = tmp + (size_t)y * w;
+
 		for (int x = 0; x < w; x++) {
 			uint8_t v = 1;
 
-			for (int k = -r; k <= r && v; k++)
-				v = x + k < 0 || x + k >= w || label[(size_t)y * w + x + k];
-			tmp[(size_t)y * w + x] = v;
+			if (x == r && w > 2 * r)
+				for (; x < w - r; x++) {
+					v = 1;
+					for (int k = -r; k <= r; k++)
+						v &= row[x + k] != 0;
+					t[x] = v;
+				}
+			if (x >= w)
+				break;
+			v = 1;
+			for (int k = x - r < 0 ? 0 : x - r; k <= x + r && k < w; k++)
+				v &= row[k] != 0;
+			t[x] = v;
 		}
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			uint8_t v = 1;
+	}
+	for (int y = 0; y < h; y++) {
+		int lo = y - r < 0 ? 0 : y - r, hi = y + r >= h ? h - 1 : y + r;
 
-			for (int k = -r; k <= r && v; k++)
-				v = y + k < 0 || y + k >= h || tmp[(size_t)(y + k) * w + x];
-			out[(size_t)y * w + x] = v;
-		}
+		for (int x = 0; x < w; x++)
+			out[(size_t)y * w + x] = 1;
+		for (int k = lo; k <= hi; k++)
+			for (int x = 0; x < w; x++)
+				out[(size_t)y * w + x] &= tmp[(size_t)k * w + x];
+	}
 	free(tmp);
 	return 0;
 }
@@ -1397,25 +1731,26 @@ lr_segment_confidence(LrSegState *s, uint8_t *dist)
 	long side_fg[4] = { 0, 0, 0, 0 }; /* top, bottom, left, right */
 
 	lr_segment_distance(s->label, s->width, s->height, dist);
-	for (int i = 0; i < s->n; i++) {
-		int x = i % s->width, y = i / s->width;
+	for (int y = 0; y < s->height; y++)
+		for (int x = 0; x < s->width; x++) {
+			size_t i = (size_t)y * s->width + x;
 
-		area += s->label[i];
-		if (x == 0 || y == 0 || x == s->width - 1 || y == s->height - 1) {
-			edge_fg += s->label[i];
-			edge_n++;
-			side_fg[0] += y == 0 && s->label[i];
-			side_fg[1] += y == s->height - 1 && s->label[i];
-			side_fg[2] += x == 0 && s->label[i];
-			side_fg[3] += x == s->width - 1 && s->label[i];
-		}
-		if (dist[i] >= 2 && dist[i] <= 8) {
-			float m = s->dbg[i] - s->dfg[i];
+			area += s->label[i];
+			if (x == 0 || y == 0 || x == s->width - 1 || y == s->height - 1) {
+				edge_fg += s->label[i];
+				edge_n++;
+				side_fg[0] += y == 0 && s->label[i];
+				side_fg[1] += y == s->height - 1 && s->label[i];
+				side_fg[2] += x == 0 && s->label[i];
+				side_fg[3] += x == s->width - 1 && s->label[i];
+			}
+			if (dist[i] >= 2 && dist[i] <= 8) {
+				float m = s->dbg[i] - s->dfg[i];
 
-			sum += tanh((s->label[i] ? m : -m) / 2.0);
-			nband++;
+				sum += tanh((s->label[i] ? m : -m) / 2.0);
+				nband++;
+			}
 		}
-	}
 	area /= s->n;
 	sep = nband ? sum / nband : 0;
 	if (sep < 0)
@@ -1456,28 +1791,47 @@ lr_segment_soften(const uint8_t *label, int w, int h, guchar *alpha, uint16_t *t
 {
 	static const int k[5] = {1, 4, 6, 4, 1};
 
-	for (int y = 0; y < h; y++)
+	/* Pixels whose window needs no clamping (along a row: all but two at either end; down the
+	 * columns: every pixel, the rows being clamped once per row) go in plain loops, which the
+	 * compiler vectorises. */
+	for (int y = 0; y < h; y++) {
+		const uint8_t *row = label + (size_t)y * w;
+		uint16_t *t = tmp + (size_t)y * w;
+
 		for (int x = 0; x < w; x++) {
 			int v = 0;
 
-			for (int t = -2; t <= 2; t++) {
-				int xx = x + t < 0 ? 0 : x + t >= w ? w - 1 : x + t;
-
-				v += k[t + 2] * label[(size_t)y * w + xx];
-			}
-			tmp[(size_t)y * w + x] = (uint16_t)v;
+			if (x == 2 && w > 4)
+				for (; x < w - 2; x++) {
+					v = 0;
+					for (int u = -2; u <= 2; u++)
+						v += k[u + 2] * row[x + u];
+					t[x] = (uint16_t)v;
+				}
+			if (x >= w)
+				break;
+			v = 0;
+			for (int u = -2; u <= 2; u++)
+				v += k[u + 2] * row[x + u < 0 ? 0 : x + u >= w ? w - 1 : x + u];
+			t[x] = (uint16_t)v;
 		}
-	for (int y = 0; y < h; y++)
+	}
+	for (int y = 0; y < h; y++) {
+		const uint16_t *rows[5];
+
+		for (int u = -2; u <= 2; u++) {
+			int yy = y + u < 0 ? 0 : y + u >= h ? h - 1 : y + u;
+
+			rows[u + 2] = tmp + (size_t)yy * w;
+		}
 		for (int x = 0; x < w; x++) {
 			int v = 0;
 
-			for (int t = -2; t <= 2; t++) {
-				int yy = y + t < 0 ? 0 : y + t >= h ? h - 1 : y + t;
-
-				v += k[t + 2] * tmp[(size_t)yy * w + x];
-			}
+			for (int u = 0; u < 5; u++)
+				v += k[u] * rows[u][x];
 			alpha[(size_t)y * w + x] = (guchar)((v * 255 + 128) / 256);
 		}
+	}
 }
 
 /* A product stands out from the background at its outline, with a step in colour a few pixels wide
@@ -1497,41 +1851,32 @@ static int
 lr_segment_drop_fades(LrSegState *s, int *nfg)
 {
 	static const int ox[4] = {1, -1, 0, 0}, oy[4] = {0, 0, 1, -1};
-	int w = s->width, h = s->height, head = 0, tail = 0;
+	int w = s->width, h = s->height, head = 0, tail = 0, *area = NULL;
 	int *queue = malloc((size_t)s->n * sizeof(int));
+	uint8_t *touch = NULL;
 
-	if (!queue)
-		return -1;
 	/* The surroundings (3): the other pixels connected to the frame's edge. The fade is entered
 	 * from them only, not from the product's own pixels that the background model explains (the
-	 * highlight on a glazed bowl), whose shading can fade into the rest of the product. */
-	for (int i = 0; i < s->n; i++) {
-		int x = i % w, y = i / w;
-
-		if (s->label[i] == 0 && (x == 0 || y == 0 || x == w - 1 || y == h - 1)) {
+	 * highlight on a glazed bowl), whose shading can fade into the rest of the product. The
+	 * queue takes the regions' ids first. */
+	if (!queue || lr_segment_components(s->label, w, h, 0, 0, queue, &area, &touch) < 0) {
+		free(queue);
+		free(area);
+		free(touch);
+		return -1;
+	}
+	for (int i = 0; i < s->n; i++)
+		if (queue[i] >= 0 && touch[queue[i]])
 			s->label[i] = 3;
-			queue[tail++] = i;
-		}
-	}
-	while (head < tail) {
-		int i = queue[head++], x = i % w, y = i / w;
-
-		for (int k = 0; k < 4; k++) {
-			int nx = x + ox[k], ny = y + oy[k];
-			size_t j = (size_t)ny * w + nx;
-
-			if (nx >= 0 && ny >= 0 && nx < w && ny < h && s->label[j] == 0) {
-				s->label[j] = 3;
-				queue[tail++] = (int)j;
-			}
-		}
-	}
-	head = tail = 0;
+	free(area);
+	free(touch);
 	for (int i = 0; i < s->n; i++) {
-		int x = i % w, y = i / w;
+		int x, y;
 
 		if (s->label[i] != 1)
 			continue;
+		x = i % w;
+		y = i / w;
 		for (int k = 0; k < 4; k++) {
 			int nx = x + ox[k], ny = y + oy[k];
 			size_t j = (size_t)ny * w + nx;
@@ -1602,8 +1947,8 @@ lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, doub
 		goto out;
 
 	lr_segment_to_lab(rgb, s.n, s.lab);
-	if (lr_segment_smooth(s.lab, width, height))
-		goto out;
+	/* s.resid is free until the first background model; its pages then serve twice. */
+	lr_segment_smooth(s.lab, width, height, s.resid);
 	lr_segment_edges(&s);
 	for (int y = 0; y < height; y++)
 		for (int x = 0; x < width; x++)
@@ -1632,11 +1977,10 @@ lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, doub
 		float *e = s.dfg; /* scratch */
 		int m = 0;
 
-		for (int i = 0; i < s.n; i++) {
-			s.dbg[i] = lr_segment_gmm_energy(&bg, s.resid + 3 * i, LR_SEG_SHADOW);
+		lr_segment_gmm_energies(&bg, s.resid, NULL, s.n, LR_SEG_SHADOW, s.dbg);
+		for (int i = 0; i < s.n; i++)
 			if (s.seed[i])
 				e[m++] = s.dbg[i];
-		}
 		/* m > 0: the seed is never empty. */
 		thresh = lr_segment_quantile(e, m, 0.999) + 2.0f;
 	}
@@ -1670,6 +2014,12 @@ lr_segment_product(const guchar *rgb, int width, int height, guchar *alpha, doub
 			 * the cut leaves in it (lr_segment_confidence). The cut reads the distances the
 			 * energies leave in s.dist. */
 			lr_segment_energies(&s, &fg, &bg, LR_SEG_BAND + 8 + 1);
+			/* The coarse rounds' graph and the residuals are done with; their memory
+			 * serves this cut's graph (fresh pages cost a fault each). */
+			lr_graph_free(s.graph);
+			s.graph = NULL;
+			free(s.resid);
+			s.resid = NULL;
 			if (lr_segment_cut(&s, 0, LR_SEG_BAND) < 0)
 				goto out;
 			break;
