@@ -420,6 +420,15 @@ lr_segment_gmm_fit(LrSegGmm *gmm, const float *pts, int m, const float reg[3], u
 	free(ch);
 }
 
+/* A component's energy at the deviation (D0, D1, D2) from its mean: CST plus half the quadratic form
+ * of its inverse covariance IC (xx xy xz yy yz zz). */
+static inline float
+lr_segment_quadratic(const float *ic, float cst, float d0, float d1, float d2)
+{
+	return cst + 0.5f * (ic[0] * d0 * d0 + ic[3] * d1 * d1 + ic[5] * d2 * d2 +
+			     2 * (ic[1] * d0 * d1 + ic[2] * d0 * d2 + ic[4] * d1 * d2));
+}
+
 /* Energies (negative log likelihood, nearest component as in GrabCut) of N pixels of FEAT (3 floats
  * a pixel): pixel IDX[j], or j when IDX is NULL, for j < N; each goes to OUT at the pixel's own
  * index. With SHADOW < 1, a pixel darker than the component is taken for the component in shade:
@@ -501,11 +510,7 @@ lr_segment_gmm_energies(const LrSegGmm *gmm, const float *feat, const int *idx, 
 				for (int j = 0; j < m; j++) {
 					float d0 = dev[j], d1 = x1[j] - dim[j] * mu[1],
 					      d2 = x2[j] - dim[j] * mu[2];
-					float q = ic[0] * d0 * d0 + ic[3] * d1 * d1 +
-						  ic[5] * d2 * d2 +
-						  2 * (ic[1] * d0 * d1 + ic[2] * d0 * d2 +
-						       ic[4] * d1 * d2);
-					float e = cst + 0.5f * q;
+					float e = lr_segment_quadratic(ic, cst, d0, d1, d2);
 
 					best[j] = e < best[j] ? e : best[j];
 				}
@@ -513,11 +518,7 @@ lr_segment_gmm_energies(const LrSegGmm *gmm, const float *feat, const int *idx, 
 				for (int j = 0; j < m; j++) {
 					float d0 = x0[j] - mu[0], d1 = x1[j] - mu[1],
 					      d2 = x2[j] - mu[2];
-					float q = ic[0] * d0 * d0 + ic[3] * d1 * d1 +
-						  ic[5] * d2 * d2 +
-						  2 * (ic[1] * d0 * d1 + ic[2] * d0 * d2 +
-						       ic[4] * d1 * d2);
-					float e = cst + 0.5f * q;
+					float e = lr_segment_quadratic(ic, cst, d0, d1, d2);
 
 					best[j] = e < best[j] ? e : best[j];
 				}
