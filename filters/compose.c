@@ -328,7 +328,7 @@ compose_into(LrContext *ctx, VipsImage **t)
 	/* The frame in source pixels, at the output scale: the largest rendition's size, never above
 	 * the source's. Only the product's box is read, with the margin the mask's soft edge can reach
 	 * past it (lr_segment_upsample_area): the rest of the frame is background, whatever the photo
-	 * holds there, and reading it cost a third of the read for a product at 85% fill. */
+	 * holds there, and reading it cost a quarter of the read for a product at 85% fill. */
 	int fw, fh;
 	frame_size(b.width, b.height, fill, aw, ah, &fw, &fh);
 	int left = b.left - (fw - b.width) / 2;
