@@ -1848,10 +1848,29 @@ lr_segment_soften(const uint8_t *label, int w, int h, guchar *alpha, uint16_t *t
  * only on a photo in focus throughout (no depth of field): behind a product in a blurred room
  * everything fades, and a black bowl's seeds went the way of the black furniture they touch. */
 #define LR_SEG_FADE_DE 1.0f
+/* The first of pixel I's 4-neighbours that is labelled WANT in S->label and within a fade's step of
+ * I's colour (LR_SEG_FADE_DE), or -1 when there is none. */
+static long
+lr_segment_fade_step(const LrSegState *s, int i, uint8_t want)
+{
+	static const int ox[4] = {1, -1, 0, 0}, oy[4] = {0, 0, 1, -1};
+	int w = s->width, x = i % w, y = i / w;
+
+	for (int k = 0; k < 4; k++) {
+		int nx = x + ox[k], ny = y + oy[k];
+		size_t j = (size_t)ny * w + nx;
+
+		if (nx < 0 || ny < 0 || nx >= w || ny >= s->height || s->label[j] != want)
+			continue;
+		if (lr_segment_dist2(s->lab + 3 * (size_t)i, s->lab + 3 * j) <
+		    LR_SEG_FADE_DE * LR_SEG_FADE_DE)
+			return (long)j;
+	}
+	return -1;
+}
 static int
 lr_segment_drop_fades(LrSegState *s, int *nfg)
 {
-	static const int ox[4] = {1, -1, 0, 0}, oy[4] = {0, 0, 1, -1};
 	int w = s->width, h = s->height, head = 0, tail = 0, *area = NULL;
 	int *queue = malloc((size_t)s->n * sizeof(int));
 	uint8_t *touch = NULL;
@@ -1871,41 +1890,19 @@ lr_segment_drop_fades(LrSegState *s, int *nfg)
 			s->label[i] = 3;
 	free(area);
 	free(touch);
-	for (int i = 0; i < s->n; i++) {
-		int x, y;
-
-		if (s->label[i] != 1)
-			continue;
-		x = i % w;
-		y = i / w;
-		for (int k = 0; k < 4; k++) {
-			int nx = x + ox[k], ny = y + oy[k];
-			size_t j = (size_t)ny * w + nx;
-
-			if (nx < 0 || ny < 0 || nx >= w || ny >= h || s->label[j] != 3)
-				continue;
-			if (lr_segment_dist2(s->lab + 3 * (size_t)i, s->lab + 3 * j) <
-			    LR_SEG_FADE_DE * LR_SEG_FADE_DE) {
-				s->label[i] = 2;
-				queue[tail++] = i;
-				break;
-			}
+	/* Seeds next to the surroundings first, then seeds next to those, until none is near (a seed
+	 * taken is labelled 2, so the next look from the same pixel finds the next one). */
+	for (int i = 0; i < s->n; i++)
+		if (s->label[i] == 1 && lr_segment_fade_step(s, i, 3) >= 0) {
+			s->label[i] = 2;
+			queue[tail++] = i;
 		}
-	}
 	while (head < tail) {
-		int i = queue[head++], x = i % w, y = i / w;
+		int i = queue[head++];
 
-		for (int k = 0; k < 4; k++) {
-			int nx = x + ox[k], ny = y + oy[k];
-			size_t j = (size_t)ny * w + nx;
-
-			if (nx < 0 || ny < 0 || nx >= w || ny >= h || s->label[j] != 1)
-				continue;
-			if (lr_segment_dist2(s->lab + 3 * (size_t)i, s->lab + 3 * j) <
-			    LR_SEG_FADE_DE * LR_SEG_FADE_DE) {
-				s->label[j] = 2;
-				queue[tail++] = (int)j;
-			}
+		for (long j; (j = lr_segment_fade_step(s, i, 1)) >= 0;) {
+			s->label[j] = 2;
+			queue[tail++] = (int)j;
 		}
 	}
 	for (int i = 0; i < s->n; i++)
