@@ -3,7 +3,8 @@
  * Ground truth: a source photo carrying EXIF with GPS coordinates, camera make and model; the renditions
  * must carry none of it (no APP1 segment at all, no EXIF or XMP chunk in WebP) but JPEGs must carry the
  * sRGB profile. A 1-pixel black-and-white stripe pattern halved must average to the linear-light grey
- * (sRGB 188), not the gamma-space 128 that would darken and grey out woven detail.
+ * (sRGB 188), not the gamma-space 128 that would darken and grey out woven detail. A transparent master
+ * keeps its alpha in WebP and is flattened on white in JPEG.
  */
 #include "filters/filter.h"
 #include "pipeline/load.h"
@@ -11,6 +12,7 @@
 #include "samples/synth.h"
 #include "tests/testutil.h"
 
+#include <math.h>
 #include <string.h>
 #include <webp/mux.h>
 
@@ -92,15 +94,15 @@ test_sizes_and_privacy(void)
 	g_object_unref(mask);
 }
 
-/* Runs only the renditions stage on MASTER with a profile making SIZES as lossless PNG. */
+/* Runs only the renditions stage on MASTER with a profile making SIZES in FORMATS, unsharpened. */
 static LrContext *
-render_master(VipsImage *master, const char *sizes)
+render_master(VipsImage *master, const char *sizes, const char *formats)
 {
 	g_autofree char *dir = lr_test_tmpdir();
-	g_autofree char *ini = g_build_filename(dir, "png.ini", NULL);
-	g_autofree char *text = g_strdup_printf("[renditions]\nsizes = %s\nformats = png\n"
+	g_autofree char *ini = g_build_filename(dir, "renditions.ini", NULL);
+	g_autofree char *text = g_strdup_printf("[renditions]\nsizes = %s\nformats = %s\n"
 						"sharpen = 0\n",
-						sizes);
+						sizes, formats);
 	g_assert_true(g_file_set_contents(ini, text, -1, NULL));
 	GError *error = NULL;
 	LrProfile *profile = lr_profile_load(ini, &error);
@@ -127,7 +129,7 @@ test_linear_light_stripes(void)
 	VipsImage *bands[3] = { stripes, stripes, stripes };
 	g_assert_cmpint(vips_bandjoin(bands, &three, 3, NULL), ==, 0);
 	three->Type = VIPS_INTERPRETATION_sRGB;
-	LrContext *ctx = render_master(three, "500");
+	LrContext *ctx = render_master(three, "500", "png");
 	g_assert_cmpint(ctx->renditions->len, ==, 1);
 	const LrRendition *r = g_ptr_array_index(ctx->renditions, 0);
 	VipsImage *back = vips_image_new_from_buffer(r->data, r->length, "", NULL);
@@ -151,11 +153,51 @@ test_no_upscale(void)
 	VipsImage *grey;
 	g_assert_cmpint(vips_black(&grey, 800, 800, "bands", 3, NULL), ==, 0);
 	grey->Type = VIPS_INTERPRETATION_sRGB;
-	LrContext *ctx = render_master(grey, "2000;1000;500");
+	LrContext *ctx = render_master(grey, "2000;1000;500", "png");
 	g_assert_cmpint(ctx->renditions->len, ==, 1);
 	const LrRendition *r = g_ptr_array_index(ctx->renditions, 0);
 	g_assert_cmpstr(r->name, ==, "500");
 	g_assert_cmpint(r->width, ==, 500);
+	lr_context_free(ctx);
+}
+
+/* A transparent master (the left half opaque red, the right half transparent black): the WebP keeps
+ * its alpha, the JPEG, which has none, is flattened on white, not on the colour under the alpha. */
+static void
+test_alpha(void)
+{
+	guchar *pixels = g_malloc0(600 * 600 * 4);
+	for (int y = 0; y < 600; y++)
+		for (int x = 0; x < 300; x++)
+			memcpy(pixels + 4 * (600 * y + x), (guchar[]){ 200, 30, 40, 255 }, 4);
+	VipsImage *master = vips_image_new_from_memory_copy(pixels, 600 * 600 * 4, 600, 600, 4,
+							    VIPS_FORMAT_UCHAR);
+	g_free(pixels);
+	master->Type = VIPS_INTERPRETATION_sRGB;
+	LrContext *ctx = render_master(master, "600", "jpeg;webp");
+	g_assert_cmpint(ctx->renditions->len, ==, 2);
+	for (guint i = 0; i < 2; i++) {
+		const LrRendition *r = g_ptr_array_index(ctx->renditions, i);
+		gboolean webp = !strcmp(r->format, "webp");
+		VipsImage *back = vips_image_new_from_buffer(r->data, r->length, "", NULL);
+		g_assert_nonnull(back);
+		g_assert_cmpint(back->Bands, ==, webp ? 4 : 3);
+		double *in, *out;
+		int n;
+		g_assert_cmpint(vips_getpoint(back, &in, &n, 150, 300, NULL), ==, 0);
+		g_assert_cmpint(vips_getpoint(back, &out, &n, 450, 300, NULL), ==, 0);
+		g_test_message("%s: inside %.0f %.0f %.0f, outside %.0f %.0f %.0f", r->format, in[0],
+			       in[1], in[2], out[0], out[1], out[2]);
+		g_assert_cmpfloat(fabs(in[0] - 200) + fabs(in[1] - 30) + fabs(in[2] - 40), <, 12);
+		if (webp) {
+			g_assert_cmpfloat(in[3], ==, 255);
+			g_assert_cmpfloat(out[3], ==, 0);
+		} else
+			g_assert_cmpfloat(MIN(out[0], MIN(out[1], out[2])), >=, 253);
+		g_free(in);
+		g_free(out);
+		g_object_unref(back);
+	}
 	lr_context_free(ctx);
 }
 
@@ -228,6 +270,7 @@ main(int argc, char **argv)
 	g_test_add_func("/renditions/sizes-and-privacy", test_sizes_and_privacy);
 	g_test_add_func("/renditions/linear-light-stripes", test_linear_light_stripes);
 	g_test_add_func("/renditions/no-upscale", test_no_upscale);
+	g_test_add_func("/renditions/alpha", test_alpha);
 	g_test_add_func("/renditions/avif", test_avif);
 	return g_test_run();
 }
