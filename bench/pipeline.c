@@ -7,9 +7,11 @@
  *     over an inbox holding the whole batch, timed from start to exit, with its peak RSS;
  *   - latency: median time from a file landing in the inbox of a running, idle daemon to its
  *     image being recorded;
- *   - baselines started the same way: `vipsthumbnail` to 1000 px (one process for the batch) and a
- *     full decode (`vips avg`, one process per photo, as many at once as there are workers) as the
- *     floor; and the ratios;
+ *   - baselines started the same way: `vipsthumbnail` to 1000 px (one process for the batch); the
+ *     plain libvips renditions program the throughput target is set against (each of the profile's
+ *     sizes from the file with vips_thumbnail, as JPEG and WebP at libvips's defaults, one process
+ *     per worker: this same binary with --plain-renditions); and a full decode (`vips avg`, one
+ *     process per photo, as many at once as there are workers) as the floor; and the ratios;
  *   - with --soak N, whether memory grows: N photos fed to a running daemon a few at a time, its
  *     resident memory sampled, the peak printed for each tenth of the run.
  * Results are printed as a table and written as JSON (--json FILE).
@@ -155,6 +157,67 @@ run_timed(char **argv, double *rss_mib, gboolean quiet)
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		fprintf(stderr, "bench: %s exited with status %d\n", argv[0], status);
 	return now_s() - start;
+}
+
+/* Starts the N commands ARGVS at once, their output to /dev/null, and waits for all of them; returns
+ * the seconds from the first start to the last exit. */
+static double
+run_together(char **const *argvs, int n)
+{
+	double start = now_s();
+	pid_t pids[n];
+	for (int i = 0; i < n; i++)
+		if ((pids[i] = fork()) == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, 1);
+			dup2(null, 2);
+			execvp(argvs[i][0], argvs[i]);
+			_exit(127);
+		}
+	for (int i = 0; i < n; i++) {
+		int status;
+		waitpid(pids[i], &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			fprintf(stderr, "bench: %s exited with status %d\n", argvs[i][0], status);
+	}
+	return now_s() - start;
+}
+
+/* The plain libvips program the throughput target is set against, run by --plain-renditions: each of
+ * PROFILE's sizes made from each of the N FILES by vips_thumbnail (shrink-on-load), saved as JPEG and
+ * WebP at the profile's qualities and libvips's defaults otherwise (WebP effort 4), one photo at a time
+ * on one thread (a process per core runs it). Returns 0, or 1 on the first failure. */
+static int
+plain_renditions(char **files, int n, const LrProfile *profile)
+{
+	extern const LrFilter lr_filter_renditions;
+	vips_concurrency_set(1);
+	LrContext *ctx = lr_context_new("plain", profile);
+	int jpeg_q = (int)lr_param(ctx, &lr_filter_renditions, "jpeg_quality");
+	int webp_q = (int)lr_param(ctx, &lr_filter_renditions, "webp_quality");
+	lr_context_free(ctx);
+	int sizes[16], count = lr_profile_sizes(profile, sizes, 16);
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < count; k++) {
+			VipsImage *thumb, *image;
+			void *jpeg = NULL, *webp = NULL;
+			size_t length;
+			if (vips_thumbnail(files[i], &thumb, sizes[k], NULL))
+				return 1;
+			image = vips_image_copy_memory(thumb);
+			g_object_unref(thumb);
+			int err = !image ||
+				  vips_jpegsave_buffer(image, &jpeg, &length, "Q", jpeg_q, "strip", TRUE,
+						       NULL) ||
+				  vips_webpsave_buffer(image, &webp, &length, "Q", webp_q, "strip", TRUE,
+						       NULL);
+			VIPS_UNREF(image);
+			g_free(jpeg);
+			g_free(webp);
+			if (err)
+				return 1;
+		}
+	return 0;
 }
 
 static void
@@ -316,7 +379,8 @@ soak(const char *listready, const char *root, GPtrArray *files, int workers, int
 }
 
 static void
-bench_size(const char *listready, const char *root, double megapixels, int count, int workers,
+bench_size(const char *self, const char *listready, const char *root, double megapixels, int count,
+	   int workers,
 	   gboolean baselines, int soak_count, const LrProfile *profile, JsonBuilder *b)
 {
 	g_autofree char *dir = g_strdup_printf("%s/batch-%.0fmp", root, megapixels);
@@ -379,29 +443,47 @@ bench_size(const char *listready, const char *root, double megapixels, int count
 		g_ptr_array_add(args, NULL);
 		double t_thumb = run_timed((char **)args->pdata, NULL, TRUE);
 		g_ptr_array_free(args, TRUE);
-		/* Full decode, the floor: WORKERS processes at a time. */
-		double start = now_s();
-		for (guint i = 0; i < files->len; i += workers) {
-			pid_t pids[16];
-			int n = 0;
-			for (guint j = i; j < files->len && n < workers && n < 16; j++, n++)
-				if ((pids[n] = fork()) == 0) {
-					int null = open("/dev/null", O_WRONLY);
-					dup2(null, 1);
-					execlp("vips", "vips", "avg", (char *)g_ptr_array_index(files, j),
-					       (char *)NULL);
-					_exit(127);
-				}
-			for (int k = 0; k < n; k++)
-				waitpid(pids[k], NULL, 0);
+		/* The plain renditions program: one process per worker, the batch dealt out between
+		 * them. */
+		char **plain[workers];
+		for (int k = 0; k < workers; k++) {
+			GPtrArray *a = g_ptr_array_new();
+			g_ptr_array_add(a, (char *)self);
+			g_ptr_array_add(a, "--plain-renditions");
+			for (guint i = k; i < files->len; i += workers)
+				g_ptr_array_add(a, g_ptr_array_index(files, i));
+			g_ptr_array_add(a, NULL);
+			plain[k] = (char **)g_ptr_array_free(a, FALSE);
 		}
-		double t_decode = now_s() - start;
+		double t_plain = run_together(plain, workers);
+		for (int k = 0; k < workers; k++)
+			g_free(plain[k]);
+		/* Full decode, the floor: WORKERS processes at a time. */
+		double t_decode = 0;
+		for (guint i = 0; i < files->len; i += workers) {
+			char *avg[workers][4];
+			char **decode[workers];
+			int n = 0;
+			for (guint j = i; j < files->len && n < workers; j++, n++) {
+				avg[n][0] = "vips";
+				avg[n][1] = "avg";
+				avg[n][2] = g_ptr_array_index(files, j);
+				avg[n][3] = NULL;
+				decode[n] = avg[n];
+			}
+			t_decode += run_together(decode, n);
+		}
 		printf("  baseline vipsthumbnail -s 1000: %.2f photos/s (pipeline is %.2fx)\n",
 		       count / t_thumb, rate / (count / t_thumb));
+		printf("  plain libvips renditions (vips_thumbnail per size, JPEG+WebP at libvips's "
+		       "defaults, %d at a time): %.2f photos/s (pipeline is %.2fx)\n",
+		       workers, count / t_plain, rate / (count / t_plain));
 		printf("  floor, full decode (vips avg, %d at a time): %.2f photos/s (pipeline is %.2fx)\n",
 		       workers, count / t_decode, rate / (count / t_decode));
 		json_builder_set_member_name(b, "vipsthumbnail_photos_per_s");
 		json_builder_add_double_value(b, round(count / t_thumb * 100) / 100);
+		json_builder_set_member_name(b, "plain_renditions_photos_per_s");
+		json_builder_add_double_value(b, round(count / t_plain * 100) / 100);
 		json_builder_set_member_name(b, "decode_photos_per_s");
 		json_builder_add_double_value(b, round(count / t_decode * 100) / 100);
 	}
@@ -414,7 +496,7 @@ main(int argc, char **argv)
 {
 	int count = 16, workers = 2, soak_count = 0;
 	char *sizes = NULL, *json_path = NULL, *dir = NULL, *listready = NULL;
-	gboolean no_baselines = FALSE;
+	gboolean no_baselines = FALSE, plain = FALSE;
 	GOptionEntry entries[] = {
 		{ "count", 'n', 0, G_OPTION_ARG_INT, &count, "Photos per batch (default 16)", "N" },
 		{ "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes,
@@ -426,9 +508,11 @@ main(int argc, char **argv)
 		{ "listready", 0, 0, G_OPTION_ARG_FILENAME, &listready,
 		  "The listready binary (default: next to this one)", "PATH" },
 		{ "no-baselines", 0, 0, G_OPTION_ARG_NONE, &no_baselines,
-		  "Skip vipsthumbnail and the decode floor", NULL },
+		  "Skip the baselines (vipsthumbnail, plain renditions, the decode floor)", NULL },
 		{ "soak", 0, 0, G_OPTION_ARG_INT, &soak_count,
 		  "Also feed N photos to a running daemon and report its memory over the run", "N" },
+		{ "plain-renditions", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &plain,
+		  "Run the plain renditions baseline on the FILEs given, and exit", NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) context = g_option_context_new("- benchmark the pipeline");
@@ -441,8 +525,8 @@ main(int argc, char **argv)
 	if (VIPS_INIT(argv[0]))
 		vips_error_exit(NULL);
 	lr_load_init();
+	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
 	if (!listready) {
-		g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
 		g_autofree char *here = g_path_get_dirname(self);
 		listready = g_build_filename(here, "listready", NULL);
 	}
@@ -453,6 +537,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "listready-bench: %s\n", error->message);
 		return 1;
 	}
+	if (plain)
+		return plain_renditions(argv + 1, argc - 1, profile);
 	g_auto(GStrv) list = g_strsplit(sizes ? sizes : "12,48", ",", -1);
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	json_builder_begin_object(b);
@@ -462,7 +548,7 @@ main(int argc, char **argv)
 	json_builder_begin_array(b);
 	printf("listready benchmark on %u cores, working in %s\n", g_get_num_processors(), dir);
 	for (int i = 0; list[i]; i++)
-		bench_size(listready, dir, g_ascii_strtod(list[i], NULL), count, workers,
+		bench_size(self, listready, dir, g_ascii_strtod(list[i], NULL), count, workers,
 			   !no_baselines, soak_count, profile, b);
 	json_builder_end_array(b);
 	json_builder_end_object(b);
