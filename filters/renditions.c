@@ -12,14 +12,12 @@
  */
 #include "filters/filter.h"
 #include "filters/resample.h"
+#include "pipeline/jpeg.h"
 #include "pipeline/profile.h"
 
 #include <math.h>
-#include <stdio.h> /* before jpeglib.h */
 #include <stdlib.h>
 #include <string.h>
-#include <jpeglib.h>
-#include <setjmp.h>
 #include <webp/encode.h>
 
 extern const LrFilter lr_filter_renditions;
@@ -36,72 +34,6 @@ srgb_profile(void)
 		g_once_init_leave(&once, 1);
 	}
 	return blob;
-}
-
-/* libjpeg's error exit, which would end the process, turned into a jump back to the encoder. */
-typedef struct {
-	struct jpeg_error_mgr pub;
-	jmp_buf jump;
-} JpegError;
-
-static void
-jpeg_error_jump(j_common_ptr cinfo)
-{
-	longjmp(((JpegError *)cinfo->err)->jump, 1);
-}
-
-/* IMAGE (uchar sRGB, 3 bands, in memory) as a baseline (or PROGRESSIVE) 4:4:4 JPEG of QUALITY, with
- * the standard Huffman tables unless OPTIMIZE, carrying only a JFIF header and the sRGB ICC profile:
- * straight through libjpeg-turbo, about 15% faster than libvips's jpegsave for the same bytes, and
- * without its EXIF segment to strip. *DATA is g_malloc'd. */
-static int
-jpeg_encode(VipsImage *image, int quality, gboolean optimize, gboolean progressive, void **data,
-	    size_t *length)
-{
-	struct jpeg_compress_struct cinfo;
-	JpegError err;
-	unsigned char *out = NULL;
-	unsigned long out_length = 0;
-
-	cinfo.err = jpeg_std_error(&err.pub);
-	err.pub.error_exit = jpeg_error_jump;
-	if (setjmp(err.jump)) {
-		char message[JMSG_LENGTH_MAX];
-		err.pub.format_message((j_common_ptr)&cinfo, message);
-		vips_error("renditions", "JPEG encoding failed: %s", message);
-		jpeg_destroy_compress(&cinfo);
-		free(out);
-		return -1;
-	}
-	jpeg_create_compress(&cinfo);
-	jpeg_mem_dest(&cinfo, &out, &out_length);
-	cinfo.image_width = image->Xsize;
-	cinfo.image_height = image->Ysize;
-	cinfo.input_components = 3;
-	cinfo.in_color_space = JCS_RGB;
-	jpeg_set_defaults(&cinfo);
-	jpeg_set_quality(&cinfo, quality, TRUE);
-	for (int i = 0; i < cinfo.num_components; i++)
-		cinfo.comp_info[i].h_samp_factor = cinfo.comp_info[i].v_samp_factor = 1;
-	cinfo.optimize_coding = optimize;
-	if (progressive)
-		jpeg_simple_progression(&cinfo);
-	jpeg_start_compress(&cinfo, TRUE);
-	VipsBlob *icc = srgb_profile();
-	size_t icc_length;
-	const void *icc_data = icc ? vips_blob_get(icc, &icc_length) : NULL;
-	if (icc_data)
-		jpeg_write_icc_profile(&cinfo, icc_data, icc_length);
-	while (cinfo.next_scanline < cinfo.image_height) {
-		JSAMPROW row = VIPS_IMAGE_ADDR(image, 0, cinfo.next_scanline);
-		jpeg_write_scanlines(&cinfo, &row, 1);
-	}
-	jpeg_finish_compress(&cinfo);
-	jpeg_destroy_compress(&cinfo);
-	*data = g_memdup2(out, out_length);
-	*length = out_length;
-	free(out);
-	return 0;
 }
 
 /* IMAGE (uchar sRGB, 3 or 4 bands, in memory) as a lossy WebP of QUALITY at EFFORT (libwebp's method),
@@ -220,10 +152,13 @@ encode(LrContext *ctx, VipsImage *image, const char *name, const char *format)
 				return NULL;
 			image = opaque;
 		}
-		err = jpeg_encode(image, (int)lr_param(ctx, &lr_filter_renditions, "jpeg_quality"),
-				  lr_param(ctx, &lr_filter_renditions, "jpeg_optimize") > 0,
-				  lr_param(ctx, &lr_filter_renditions, "jpeg_progressive") > 0, &buf,
-				  &len);
+		VipsBlob *icc = srgb_profile();
+		size_t icc_length = 0;
+		const void *icc_data = icc ? vips_blob_get(icc, &icc_length) : NULL;
+		err = lr_jpeg_encode(image, (int)lr_param(ctx, &lr_filter_renditions, "jpeg_quality"),
+				     lr_param(ctx, &lr_filter_renditions, "jpeg_optimize") > 0,
+				     lr_param(ctx, &lr_filter_renditions, "jpeg_progressive") > 0,
+				     icc_data, icc_length, &buf, &len);
 	} else if (!strcmp(format, "webp")) {
 		err = webp_encode(image, (int)lr_param(ctx, &lr_filter_renditions, "webp_quality"),
 				  (int)lr_param(ctx, &lr_filter_renditions, "webp_effort"), &buf, &len);

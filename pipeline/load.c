@@ -4,6 +4,7 @@
 #include "filters/filter.h"
 #include "filters/metrics.h"
 #include "pipeline/exif.h"
+#include "pipeline/jpeg.h"
 #include "pipeline/profile.h"
 
 #include <malloc.h>
@@ -237,12 +238,17 @@ open_header(LrContext *ctx, const void *data, gsize length, const char *format, 
 	return lr_context_own(ctx, header);
 }
 
-/* Decodes every pixel of HEADER into memory now, so damage shows here and every stage after reads
- * memory, within the decode-time limit counted from START; *DECODED is a new reference. Returns 0, or
+/* Decodes every pixel of HEADER (opened from DATA, LENGTH bytes, shrunk on load by SHRINK) into memory
+ * now, so damage shows here and every stage after reads memory, within the decode-time limit counted
+ * from START; *DECODED is a new reference. A clean baseline JPEG goes straight through libjpeg-turbo
+ * (lr_jpeg_decode: bounded work, no deadline needed); everything else through libvips. Returns 0, or
  * -1 with CTX failed. */
 static int
-decode(LrContext *ctx, VipsImage *header, const char *format, gint64 start, VipsImage **decoded)
+decode(LrContext *ctx, VipsImage *header, const void *data, gsize length, int shrink,
+       const char *format, gint64 start, VipsImage **decoded)
 {
+	if (!strcmp(format, "jpeg") && (*decoded = lr_jpeg_decode(header, data, length, shrink)))
+		return 0;
 	/* A 200 MP JPEG decodes in about 4 s on one core; nothing a phone makes comes near 60 s. */
 	double max_seconds = lr_profile_double(ctx->profile, "limits", "max_decode_seconds", 60);
 	LrDeadline deadline = { start + (gint64)(max_seconds * 1e6), 0 };
@@ -356,7 +362,7 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 	VipsImage *decoded;
 	if (shrink > 1 && !(header = open_header(ctx, data, length, format, shrink)))
 		return -1;
-	if (decode(ctx, header, format, start, &decoded))
+	if (decode(ctx, header, data, length, shrink, format, start, &decoded))
 		return -1;
 	if (!strcmp(format, "png"))
 		png_text_exif(decoded);
@@ -380,7 +386,8 @@ develop(LrContext *ctx, double scale)
 	g_clear_object(&ctx->normalized);
 	g_clear_object(&ctx->image);
 	VipsImage *header = open_header(ctx, data, length, ctx->format, shrink), *decoded;
-	if (!header || decode(ctx, header, ctx->format, g_get_monotonic_time(), &decoded))
+	if (!header || decode(ctx, header, data, length, shrink, ctx->format, g_get_monotonic_time(),
+			      &decoded))
 		return -1;
 	set_image(ctx, decoded, shrink);
 	if (shrink == 1)
