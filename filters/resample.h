@@ -14,15 +14,17 @@
  * the vertical pass comes first, over whole rows, then the horizontal pass on the output's rows only,
  * 16 rows at a time transposed so that each output pixel is a weighted sum of whole columns; the input
  * is read top to bottom through a ring of as many rows as the vertical kernel spans, so a lazy input (an
- * area of the decoded photo through the colour conversion) is never held whole. Both passes and the
- * transposition have AVX2 versions (two taps per 16-bit multiply-add, pmaddwd, on samples stored less
- * 32768) that compute exactly the integers of the plain C ones: the output is the same bit for bit on
- * any machine. The kernel is widened by the reduction (antialiased), as vips_reduce does; pixel
+ * area of the decoded photo through the colour conversion) is never held whole. Both passes, the
+ * transposition and the way back to 8 bits of a gamma-coded block have AVX2 versions (two taps per
+ * 16-bit multiply-add, pmaddwd, on samples stored less 32768; the division by 257 as a multiply-high)
+ * that compute exactly the integers of the plain C ones: the output is the same bit for bit on any
+ * machine. A block goes back to 8 bits all 16 rows at once, read in its own order. The kernel is widened by the reduction (antialiased), as vips_reduce does; pixel
  * centres map as (x + 0.5) / scale - 0.5.
  *
  * Measured (CPU time of one thread, 12 MP photo, machine shared, best of 15): the compose read (a
  * 2577 px frame to 2000 px, Lanczos-3, linear light) 45-52 ms before the AVX2 passes, 26-28 ms after;
- * the 2000 px view (4000 x 3000 to 2000 x 1500, triangle) 28-33 ms before, 17-22 ms after.
+ * the 2000 px view (4000 x 3000 to 2000 x 1500, triangle) 28-33 ms before, 17-22 ms after, and a
+ * median 15.2-16.8 -> 11.2-15.1 ms once blocks went back to 8 bits whole (linear light: 4-7% less).
  */
 #ifndef LR_RESAMPLE_H
 #define LR_RESAMPLE_H
