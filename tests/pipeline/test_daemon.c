@@ -197,6 +197,33 @@ open_db(const char *store)
 	return db;
 }
 
+/* Waits until a job of the store is claimed (a worker has a photo in hand), or TIMEOUT_S seconds.
+ * Returns whether one was seen. */
+static gboolean
+wait_claimed(const char *store, int timeout_s)
+{
+	g_autofree char *path = g_build_filename(store, "listready.db", NULL);
+	gint64 end = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
+	gboolean claimed = FALSE;
+	sqlite3 *db = NULL;
+	while (!claimed && g_get_monotonic_time() < end) {
+		if (!db && sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+			sqlite3_close(db);
+			db = NULL;
+		}
+		sqlite3_stmt *st = NULL;
+		if (db && sqlite3_prepare_v2(db, "SELECT count(*) FROM jobs WHERE state = 'claimed'",
+					     -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			claimed = sqlite3_column_int(st, 0) > 0;
+		sqlite3_finalize(st);
+		if (!claimed)
+			g_usleep(2000);
+	}
+	sqlite3_close(db);
+	return claimed;
+}
+
 /* Waits until every one of N photos has an image row, or the timeout. */
 static void
 wait_images(const char *store, gint64 n, int timeout_s)
@@ -444,8 +471,13 @@ test_kill(void)
 	GThread *dropper = g_thread_new("drop", drop_thread, &job);
 	for (int k = 0; k < kills; k++) {
 		GPid pid = start_daemon(d.store, d.inbox, d.log, FALSE);
-		/* Kill anywhere from start-up to well into processing. */
-		g_usleep(g_rand_int_range(rand, 50, 2500) * 1000);
+		/* Every other kill anywhere from start-up to well into processing; the others while a
+		 * photo is in hand, whatever the machine's speed (a fast run can drain the inbox before
+		 * a timed kill). */
+		if (k % 2 == 0 || !wait_claimed(d.store, 10))
+			g_usleep(g_rand_int_range(rand, 50, 2500) * 1000);
+		else
+			g_usleep(g_rand_int_range(rand, 0, 60) * 1000);
 		kill(pid, SIGKILL);
 		g_assert_cmpint(wait_daemon(pid, 30), ==, 128 + SIGKILL);
 	}
