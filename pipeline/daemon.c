@@ -332,11 +332,16 @@ check_pending(Daemon *d)
 			continue;
 		}
 		gint64 mtime = (gint64)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-		if (st.st_size != p->size || mtime != p->mtime_ns) {
+		/* The first look is no change: the quiet time counts from when the file was noted, and
+		 * with --settle 0 a file already there is taken at start, not a tick later. */
+		gboolean seen = p->size >= 0;
+		if (!seen || st.st_size != p->size || mtime != p->mtime_ns) {
 			p->size = st.st_size;
 			p->mtime_ns = mtime;
-			p->changed_at = now;
-			continue;
+			if (seen) {
+				p->changed_at = now;
+				continue;
+			}
 		}
 		double quiet = (now - p->changed_at) / 1e6;
 		if (quiet >= (p->writing ? ABANDONED_SECONDS : d->opts.settle_seconds))
@@ -587,8 +592,11 @@ lr_daemon_run(const LrDaemonOptions *options)
 	d->threads = g_ptr_array_new();
 	for (int i = 0; i < d->opts.workers; i++)
 		g_ptr_array_add(d->threads, g_thread_new("worker", worker, d));
-	/* Files already settled (--settle 0) are taken now, not at the first tick. */
+	/* Files already settled (--settle 0) are taken now, not at the first tick; with --once an
+	 * inbox with nothing in it ends the run as soon as the loop starts. */
 	check_pending(d);
+	if (d->opts.once)
+		g_idle_add(on_job_done, d);
 	g_main_loop_run(d->loop);
 
 	g_atomic_int_set(&d->stopping, 1);
