@@ -220,16 +220,22 @@ plain_renditions(char **files, int n, const LrProfile *profile)
 	return 0;
 }
 
+/* Copies FILES into INBOX as an uploader that means well does: each written under a hidden name and
+ * renamed into place, so the daemon sees only whole files (g_file_set_contents's own temporary,
+ * NAME.XXXXXX, is visible and can be taken on its close, before the rename). */
 static void
 copy_into(const char *inbox, GPtrArray *files)
 {
 	for (guint i = 0; i < files->len; i++) {
 		g_autofree char *base = g_path_get_basename(g_ptr_array_index(files, i));
 		g_autofree char *dest = g_build_filename(inbox, base, NULL);
+		g_autofree char *hidden_name = g_strconcat(".", base, ".part", NULL);
+		g_autofree char *hidden = g_build_filename(inbox, hidden_name, NULL);
 		g_autofree char *data = NULL;
 		gsize length;
-		if (g_file_get_contents(g_ptr_array_index(files, i), &data, &length, NULL))
-			g_file_set_contents(dest, data, length, NULL);
+		if (!g_file_get_contents(g_ptr_array_index(files, i), &data, &length, NULL) ||
+		    !g_file_set_contents(hidden, data, length, NULL) || g_rename(hidden, dest))
+			g_error("cannot copy %s into %s", base, inbox);
 	}
 }
 
