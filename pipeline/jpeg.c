@@ -34,21 +34,24 @@ jump_on_warning(j_common_ptr cinfo, int level)
 /* Rows handed to libjpeg at a time: its output buffer is at most this many rows deep. */
 #define ROWS 16
 
-VipsImage *
-lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink)
+int
+lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink, gint64 deadline,
+	       VipsImage **out)
 {
 	struct jpeg_decompress_struct cinfo;
 	JpegError err;
-	VipsImage *volatile out = NULL;
+	VipsImage *volatile image = NULL;
+	volatile int result = 1;
 
+	*out = NULL;
 	cinfo.err = jpeg_std_error(&err.pub);
 	err.pub.error_exit = jump_on_error;
 	err.pub.emit_message = jump_on_warning;
 	if (setjmp(err.jump)) {
 		jpeg_destroy_decompress(&cinfo);
-		if (out)
-			g_object_unref(out);
-		return NULL;
+		if (image)
+			g_object_unref(image);
+		return result;
 	}
 	jpeg_create_decompress(&cinfo);
 	jpeg_mem_src(&cinfo, data, length);
@@ -64,23 +67,28 @@ lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink)
 	if ((int)cinfo.output_width != header->Xsize || (int)cinfo.output_height != header->Ysize ||
 	    cinfo.output_components != 3)
 		longjmp(err.jump, 1);
-	out = vips_image_new_memory();
-	if (vips_image_pipelinev(out, VIPS_DEMAND_STYLE_ANY, header, NULL))
+	image = vips_image_new_memory();
+	if (vips_image_pipelinev(image, VIPS_DEMAND_STYLE_ANY, header, NULL))
 		longjmp(err.jump, 1);
-	vips_image_init_fields(out, header->Xsize, header->Ysize, 3, VIPS_FORMAT_UCHAR,
+	vips_image_init_fields(image, header->Xsize, header->Ysize, 3, VIPS_FORMAT_UCHAR,
 			       VIPS_CODING_NONE, header->Type, header->Xres, header->Yres);
-	if (vips_image_write_prepare(out))
+	if (vips_image_write_prepare(image))
 		longjmp(err.jump, 1);
 	while (cinfo.output_scanline < cinfo.output_height) {
+		if (g_get_monotonic_time() > deadline) {
+			result = -1;
+			longjmp(err.jump, 1);
+		}
 		JSAMPROW rows[ROWS];
 		int n = MIN(ROWS, (int)(cinfo.output_height - cinfo.output_scanline));
 		for (int i = 0; i < n; i++)
-			rows[i] = VIPS_IMAGE_ADDR(out, 0, cinfo.output_scanline + i);
+			rows[i] = VIPS_IMAGE_ADDR(image, 0, cinfo.output_scanline + i);
 		jpeg_read_scanlines(&cinfo, rows, n);
 	}
 	jpeg_finish_decompress(&cinfo);
 	jpeg_destroy_decompress(&cinfo);
-	return out;
+	*out = image;
+	return 0;
 }
 
 int

@@ -6,12 +6,14 @@
 #include <vips/vips.h>
 
 /* Decodes DATA (LENGTH bytes, a JPEG whose header libvips has read into HEADER, shrunk on load by
- * SHRINK: 1, 2, 4 or 8) into a new memory image carrying HEADER's metadata, the same pixels libvips
- * decodes. Only the common case is taken: a baseline, Huffman-coded, 8-bit YCbCr JPEG that decodes
- * without a single libjpeg warning. Anything else (progressive, grey, CMYK, damaged, truncated) gives
- * NULL and no error, and the caller decodes through libvips, whose error handling (fail_on) then
- * decides. */
-VipsImage *lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink);
+ * SHRINK: 1, 2, 4 or 8) into *OUT, a new memory image carrying HEADER's metadata and the same pixels
+ * libvips decodes, unless the monotonic clock passes DEADLINE (checked between strips of rows). Only
+ * the common case is taken: a baseline, Huffman-coded, 8-bit YCbCr JPEG that decodes without a single
+ * libjpeg warning. Returns 0 when decoded; -1 (*OUT NULL) when the deadline passed; 1 (*OUT NULL, no
+ * error) for anything else (progressive, grey, CMYK, damaged, truncated), which the caller decodes
+ * through libvips, whose error handling (fail_on) then decides. */
+int lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink, gint64 deadline,
+		   VipsImage **out);
 
 /* Encodes IMAGE (uchar sRGB, 3 bands, in memory) as a baseline (or PROGRESSIVE) 4:4:4 JPEG of
  * QUALITY, with the standard Huffman tables unless OPTIMIZE, carrying a JFIF header and ICC (ICC_LENGTH

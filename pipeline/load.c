@@ -241,26 +241,32 @@ open_header(LrContext *ctx, const void *data, gsize length, const char *format, 
 /* Decodes every pixel of HEADER (opened from DATA, LENGTH bytes, shrunk on load by SHRINK) into memory
  * now, so damage shows here and every stage after reads memory, within the decode-time limit counted
  * from START; *DECODED is a new reference. A clean baseline JPEG goes straight through libjpeg-turbo
- * (lr_jpeg_decode: bounded work, no deadline needed); everything else through libvips. Returns 0, or
- * -1 with CTX failed. */
+ * (lr_jpeg_decode); everything else through libvips. Returns 0, or -1 with CTX failed. */
 static int
 decode(LrContext *ctx, VipsImage *header, const void *data, gsize length, int shrink,
        const char *format, gint64 start, VipsImage **decoded)
 {
-	if (!strcmp(format, "jpeg") && (*decoded = lr_jpeg_decode(header, data, length, shrink)))
-		return 0;
 	/* A 200 MP JPEG decodes in about 4 s on one core; nothing a phone makes comes near 60 s. */
 	double max_seconds = lr_profile_double(ctx->profile, "limits", "max_decode_seconds", 60);
 	LrDeadline deadline = { start + (gint64)(max_seconds * 1e6), 0 };
+	VipsImage *image = NULL;
 
 	*decoded = NULL;
-	vips_image_set_progress(header, TRUE);
-	gulong handler = g_signal_connect(header, "eval", G_CALLBACK(check_deadline), &deadline);
-	VipsImage *image = vips_image_copy_memory(header);
-	g_signal_handler_disconnect(header, handler);
-	vips_image_set_progress(header, FALSE);
-	if (image && g_get_monotonic_time() > deadline.deadline)
-		deadline.expired = 1; /* a one-call decoder (libheif) ran past it uninterrupted */
+	int direct = strcmp(format, "jpeg")
+			 ? 1
+			 : lr_jpeg_decode(header, data, length, shrink, deadline.deadline, &image);
+	if (direct < 0)
+		deadline.expired = 1;
+	else if (direct > 0) {
+		vips_image_set_progress(header, TRUE);
+		gulong handler = g_signal_connect(header, "eval", G_CALLBACK(check_deadline),
+						  &deadline);
+		image = vips_image_copy_memory(header);
+		g_signal_handler_disconnect(header, handler);
+		vips_image_set_progress(header, FALSE);
+		if (image && g_get_monotonic_time() > deadline.deadline)
+			deadline.expired = 1; /* a one-call decoder (libheif) ran past it */
+	}
 	if (g_atomic_int_get(&deadline.expired)) {
 		if (image)
 			g_object_unref(image);

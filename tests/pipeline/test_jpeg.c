@@ -2,8 +2,9 @@
  *
  * Ground truth: libvips's own decode of the same bytes. A generated phone photo (EXIF orientation 6)
  * must decode to the same pixels, size and metadata at every shrink; a progressive, a grey and a
- * truncated file must be left to libvips (NULL, no error); and an encoded JPEG must decode back close to
- * what was encoded, carrying the ICC profile given and no EXIF.
+ * truncated file must be left to libvips (no image, no error); a deadline already past must stop the
+ * decode; and an encoded JPEG must decode back close to what was encoded, carrying the ICC profile given
+ * and no EXIF.
  */
 #include "pipeline/jpeg.h"
 #include "samples/synth.h"
@@ -48,7 +49,9 @@ test_decode_same_as_libvips(void)
 	const void *data = g_bytes_get_data(bytes, &length);
 	for (int shrink = 1; shrink <= 8; shrink *= 2) {
 		VipsImage *header = open_shrunk(data, length, shrink);
-		VipsImage *direct = lr_jpeg_decode(header, data, length, shrink);
+		VipsImage *direct;
+		g_assert_cmpint(lr_jpeg_decode(header, data, length, shrink, G_MAXINT64, &direct), ==,
+				0);
 		g_assert_nonnull(direct);
 		VipsImage *again = open_shrunk(data, length, shrink);
 		VipsImage *vips = vips_image_copy_memory(again);
@@ -105,10 +108,26 @@ test_left_to_libvips(void)
 		gsize n;
 		const void *d = g_bytes_get_data(cases[i], &n);
 		VipsImage *header = open_shrunk(d, n, 1);
-		g_assert_null(lr_jpeg_decode(header, d, n, 1));
+		VipsImage *image;
+		g_assert_cmpint(lr_jpeg_decode(header, d, n, 1, G_MAXINT64, &image), ==, 1);
+		g_assert_null(image);
 		g_assert_cmpstr(vips_error_buffer(), ==, "");
 		g_object_unref(header);
 	}
+}
+
+/* The decode-time limit holds on this path too: a deadline already past stops it, with no image. */
+static void
+test_deadline(void)
+{
+	g_autoptr(GBytes) bytes = phone_jpeg();
+	gsize length;
+	const void *data = g_bytes_get_data(bytes, &length);
+	VipsImage *header = open_shrunk(data, length, 1), *image;
+	g_assert_cmpint(lr_jpeg_decode(header, data, length, 1, g_get_monotonic_time() - 1, &image),
+			==, -1);
+	g_assert_null(image);
+	g_object_unref(header);
 }
 
 static void
@@ -148,6 +167,7 @@ main(int argc, char **argv)
 	lr_test_init(&argc, &argv);
 	g_test_add_func("/jpeg/decode-same-as-libvips", test_decode_same_as_libvips);
 	g_test_add_func("/jpeg/left-to-libvips", test_left_to_libvips);
+	g_test_add_func("/jpeg/deadline", test_deadline);
 	g_test_add_func("/jpeg/encode", test_encode);
 	return g_test_run();
 }
