@@ -220,22 +220,33 @@ plain_renditions(char **files, int n, const LrProfile *profile)
 	return 0;
 }
 
-/* Copies FILES into INBOX as an uploader that means well does: each written under a hidden name and
- * renamed into place, so the daemon sees only whole files (g_file_set_contents's own temporary,
- * NAME.XXXXXX, is visible and can be taken on its close, before the rename). */
+/* Drops DATA (LENGTH bytes, then TRAILER if not NULL) into INBOX as NAME the way an uploader that
+ * means well does: written under a hidden name and renamed into place, so the daemon sees only whole
+ * files (g_file_set_contents's own temporary, NAME.XXXXXX, is visible and can be taken on its close,
+ * before the rename). */
+static void
+drop_into(const char *inbox, const char *name, const void *data, gsize length, const char *trailer)
+{
+	g_autofree char *dest = g_build_filename(inbox, name, NULL);
+	g_autofree char *hidden_name = g_strconcat(".", name, ".part", NULL);
+	g_autofree char *hidden = g_build_filename(inbox, hidden_name, NULL);
+	FILE *f = fopen(hidden, "wb");
+	if (!f || fwrite(data, 1, length, f) != length || (trailer && fputs(trailer, f) < 0) ||
+	    fclose(f) || g_rename(hidden, dest))
+		g_error("cannot drop %s into %s", name, inbox);
+}
+
+/* Copies FILES into INBOX with drop_into(). */
 static void
 copy_into(const char *inbox, GPtrArray *files)
 {
 	for (guint i = 0; i < files->len; i++) {
 		g_autofree char *base = g_path_get_basename(g_ptr_array_index(files, i));
-		g_autofree char *dest = g_build_filename(inbox, base, NULL);
-		g_autofree char *hidden_name = g_strconcat(".", base, ".part", NULL);
-		g_autofree char *hidden = g_build_filename(inbox, hidden_name, NULL);
 		g_autofree char *data = NULL;
 		gsize length;
-		if (!g_file_get_contents(g_ptr_array_index(files, i), &data, &length, NULL) ||
-		    !g_file_set_contents(hidden, data, length, NULL) || g_rename(hidden, dest))
-			g_error("cannot copy %s into %s", base, inbox);
+		if (!g_file_get_contents(g_ptr_array_index(files, i), &data, &length, NULL))
+			g_error("cannot read %s", (char *)g_ptr_array_index(files, i));
+		drop_into(inbox, base, data, length, NULL);
 	}
 }
 
@@ -347,15 +358,8 @@ soak(const char *listready, const char *root, GPtrArray *files, int workers, int
 			gsize length;
 			const char *data = g_bytes_get_data(one, &length);
 			g_autofree char *trailer = g_strdup_printf("listready-soak %d", fed);
-			g_autofree char *path = g_strdup_printf("%s/soak%05d.jpg", inbox, fed);
-			g_autofree char *tmp = g_strdup_printf("%s/.soak%05d.tmp", inbox, fed);
-			FILE *f = fopen(tmp, "wb");
-			if (!f)
-				g_error("cannot write %s", tmp);
-			fwrite(data, 1, length, f);
-			fputs(trailer, f);
-			fclose(f);
-			g_rename(tmp, path);
+			g_autofree char *name = g_strdup_printf("soak%05d.jpg", fed);
+			drop_into(inbox, name, data, length, trailer);
 		}
 		double rss = resident_mib(pid);
 		int tenth = (int)MIN(9, done * 10 / n);
