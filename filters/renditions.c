@@ -78,10 +78,19 @@ unsharp(int centre, int around, int e)
 	return (guchar)CLAMP(v, 0, 255);
 }
 
+/* unsharp() in 16-bit arithmetic, exact while E <= 16 (sharpen <= 0.25): (64 + 4E) x 255 and E x 1020
+ * then stay within an int16, so the compiler packs 16 lanes where unsharp() packs 8. */
+static inline guchar
+unsharp16(gint16 centre, gint16 around, gint16 e)
+{
+	gint16 v = (gint16)((gint16)((64 + 4 * e) * centre) - (gint16)(e * around) + 32) >> 6;
+	return (guchar)CLAMP(v, 0, 255);
+}
+
 /* One row of the 3x3 unsharp mask: centre 64 + 4E, the four edge neighbours -E, over 64. The first and
  * last pixels stand in for their missing neighbours; the loop between has no branch, so the compiler
- * vectorises it: with AVX2 (32-bit multiplies in 8 lanes; SSE2 has none) a 2000 px master's mask takes
- * 5.5 ms instead of 14. COUNT is at least 3 pixels' worth. */
+ * vectorises it: with AVX2 a 2000 px master's mask takes 5.9 ms in 32-bit lanes (14 without AVX2),
+ * 3.7 ms in the 16-bit lanes the default strength allows. COUNT is at least 3 pixels' worth. */
 __attribute__((target_clones("avx2", "default"))) static void
 sharpen_row(const guchar *restrict up, const guchar *restrict row, const guchar *restrict down,
 	    guchar *restrict out, int count, int bands, int e)
@@ -91,8 +100,14 @@ sharpen_row(const guchar *restrict up, const guchar *restrict row, const guchar 
 		out[i] = unsharp(row[i], up[i] + down[i] + row[i] + row[i + bands], e);
 		out[j] = unsharp(row[j], up[j] + down[j] + row[j - bands] + row[j], e);
 	}
-	for (int i = bands; i < count - bands; i++)
-		out[i] = unsharp(row[i], up[i] + down[i] + row[i - bands] + row[i + bands], e);
+	if (e <= 16)
+		for (int i = bands; i < count - bands; i++)
+			out[i] = unsharp16(row[i],
+					   (gint16)(up[i] + down[i] + row[i - bands] + row[i + bands]),
+					   (gint16)e);
+	else
+		for (int i = bands; i < count - bands; i++)
+			out[i] = unsharp(row[i], up[i] + down[i] + row[i - bands] + row[i + bands], e);
 }
 
 /* A 3x3 unsharp mask of strength AMOUNT (0 = none) on IMAGE (uchar, 3 or 4 bands), on the colour

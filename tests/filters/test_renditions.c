@@ -4,7 +4,8 @@
  * must carry none of it (no APP1 segment at all, no EXIF or XMP chunk in WebP) but JPEGs must carry the
  * sRGB profile. A 1-pixel black-and-white stripe pattern halved must average to the linear-light grey
  * (sRGB 188), not the gamma-space 128 that would darken and grey out woven detail. A transparent master
- * keeps its alpha in WebP and is flattened on white in JPEG.
+ * keeps its alpha in WebP and is flattened on white in JPEG. The unsharp mask gives the integers worked
+ * out by hand on a step and a dot, at the default strength and at one beyond 16-bit arithmetic.
  */
 #include "filters/filter.h"
 #include "pipeline/load.h"
@@ -94,15 +95,17 @@ test_sizes_and_privacy(void)
 	g_object_unref(mask);
 }
 
-/* Runs only the renditions stage on MASTER with a profile making SIZES in FORMATS, unsharpened. */
+/* Runs only the renditions stage on MASTER with a profile making SIZES in FORMATS, sharpened by
+ * SHARPEN (0 = none). */
 static LrContext *
-render_master(VipsImage *master, const char *sizes, const char *formats)
+render_master(VipsImage *master, const char *sizes, const char *formats, double sharpen)
 {
 	g_autofree char *dir = lr_test_tmpdir();
 	g_autofree char *ini = g_build_filename(dir, "renditions.ini", NULL);
-	g_autofree char *text = g_strdup_printf("[renditions]\nsizes = %s\nformats = %s\n"
-						"sharpen = 0\n",
-						sizes, formats);
+	char amount[G_ASCII_DTOSTR_BUF_SIZE];
+	g_autofree char *text =
+	    g_strdup_printf("[renditions]\nsizes = %s\nformats = %s\nsharpen = %s\n", sizes,
+			    formats, g_ascii_dtostr(amount, sizeof(amount), sharpen));
 	g_assert_true(g_file_set_contents(ini, text, -1, NULL));
 	GError *error = NULL;
 	LrProfile *profile = lr_profile_load(ini, &error);
@@ -129,7 +132,7 @@ test_linear_light_stripes(void)
 	VipsImage *bands[3] = { stripes, stripes, stripes };
 	g_assert_cmpint(vips_bandjoin(bands, &three, 3, NULL), ==, 0);
 	three->Type = VIPS_INTERPRETATION_sRGB;
-	LrContext *ctx = render_master(three, "500", "png");
+	LrContext *ctx = render_master(three, "500", "png", 0);
 	g_assert_cmpint(ctx->renditions->len, ==, 1);
 	const LrRendition *r = g_ptr_array_index(ctx->renditions, 0);
 	VipsImage *back = vips_image_new_from_buffer(r->data, r->length, "", NULL);
@@ -147,13 +150,66 @@ test_linear_light_stripes(void)
 }
 
 /* Nothing is enlarged: an 800 px master gives only the 500 rendition. */
+/* The unsharp mask at the master's own size (no resampling), by hand: centre 64 + 4E, the four
+ * neighbours -E, over 64, E = 64 x strength, on a step from 100 to 200 and on a dot of 250 on the 100
+ * side. Strength 0.125 (E = 8, the default) runs in 16-bit lanes, 0.5 (E = 32) in 32-bit ones, where
+ * the dot's (192 x 250 - 32 x 400 + 32) would overflow an int16 and wrap to black. */
+static void
+test_sharpen(void)
+{
+	static const struct {
+		double strength;
+		int dark, bright; /* the pixels either side of the step */
+	} cases[] = {
+		{ 0.125, 88, 213 }, /* (96 x 100 - 8 x 500 + 32) >> 6, (96 x 200 - 8 x 700 + 32) >> 6 */
+		{ 0.5, 50, 250 },   /* (192 x 100 - 32 x 500 + 32) >> 6, (192 x 200 - 32 x 700 + 32) >> 6 */
+	};
+	for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+		VipsImage *xy, *x, *step, *levels, *three;
+		g_assert_cmpint(vips_xyz(&xy, 64, 64, NULL), ==, 0);
+		g_assert_cmpint(vips_extract_band(xy, &x, 0, NULL), ==, 0);
+		g_assert_cmpint(vips_moreeq_const1(x, &step, 32, NULL), ==, 0); /* 0 or 255 */
+		g_assert_cmpint(vips_linear1(step, &levels, 100.0 / 255, 100, "uchar", TRUE, NULL), ==,
+				0);
+		VipsImage *bands[3] = { levels, levels, levels };
+		g_assert_cmpint(vips_bandjoin(bands, &three, 3, NULL), ==, 0);
+		VipsImage *master = vips_image_copy_memory(three);
+		master->Type = VIPS_INTERPRETATION_sRGB;
+		memset(VIPS_IMAGE_ADDR(master, 10, 10), 250, 3);
+		LrContext *ctx = render_master(master, "64", "png", cases[c].strength);
+		const LrRendition *r = g_ptr_array_index(ctx->renditions, 0);
+		VipsImage *back = vips_image_new_from_buffer(r->data, r->length, "", NULL);
+		VipsImage *mem = vips_image_copy_memory(back);
+		for (int b = 0; b < 3; b++) {
+			g_assert_cmpint(VIPS_IMAGE_ADDR(mem, 10, 10)[b], ==, 255);
+			for (int y = 0; y < 64; y += 21) {
+				const guchar *row = VIPS_IMAGE_ADDR(mem, 0, y);
+				g_assert_cmpint(row[3 * 0 + b], ==, 100);
+				g_assert_cmpint(row[3 * 30 + b], ==, 100);
+				g_assert_cmpint(row[3 * 31 + b], ==, cases[c].dark);
+				g_assert_cmpint(row[3 * 32 + b], ==, cases[c].bright);
+				g_assert_cmpint(row[3 * 33 + b], ==, 200);
+				g_assert_cmpint(row[3 * 63 + b], ==, 200);
+			}
+		}
+		g_object_unref(mem);
+		g_object_unref(back);
+		lr_context_free(ctx);
+		g_object_unref(three);
+		g_object_unref(levels);
+		g_object_unref(step);
+		g_object_unref(x);
+		g_object_unref(xy);
+	}
+}
+
 static void
 test_no_upscale(void)
 {
 	VipsImage *grey;
 	g_assert_cmpint(vips_black(&grey, 800, 800, "bands", 3, NULL), ==, 0);
 	grey->Type = VIPS_INTERPRETATION_sRGB;
-	LrContext *ctx = render_master(grey, "2000;1000;500", "png");
+	LrContext *ctx = render_master(grey, "2000;1000;500", "png", 0);
 	g_assert_cmpint(ctx->renditions->len, ==, 1);
 	const LrRendition *r = g_ptr_array_index(ctx->renditions, 0);
 	g_assert_cmpstr(r->name, ==, "500");
@@ -174,7 +230,7 @@ test_alpha(void)
 							    VIPS_FORMAT_UCHAR);
 	g_free(pixels);
 	master->Type = VIPS_INTERPRETATION_sRGB;
-	LrContext *ctx = render_master(master, "600", "jpeg;webp");
+	LrContext *ctx = render_master(master, "600", "jpeg;webp", 0);
 	g_assert_cmpint(ctx->renditions->len, ==, 2);
 	for (guint i = 0; i < 2; i++) {
 		const LrRendition *r = g_ptr_array_index(ctx->renditions, i);
@@ -269,6 +325,7 @@ main(int argc, char **argv)
 	lr_test_init(&argc, &argv);
 	g_test_add_func("/renditions/sizes-and-privacy", test_sizes_and_privacy);
 	g_test_add_func("/renditions/linear-light-stripes", test_linear_light_stripes);
+	g_test_add_func("/renditions/sharpen", test_sharpen);
 	g_test_add_func("/renditions/no-upscale", test_no_upscale);
 	g_test_add_func("/renditions/alpha", test_alpha);
 	g_test_add_func("/renditions/avif", test_avif);
