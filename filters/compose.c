@@ -26,6 +26,7 @@
  */
 #include "filters/area.h"
 #include "filters/filter.h"
+#include "filters/image.h"
 #include "filters/segment.h"
 #include "pipeline/profile.h"
 
@@ -356,10 +357,8 @@ compose_into(LrContext *ctx, VipsImage **t)
 	int ox = (int)lround((at.left - left) * at.scale_x);
 	int oy = (int)lround((at.top - top) * at.scale_y);
 	int bands = transparent ? 4 : 3;
-	t[3] = vips_image_new_memory();
-	vips_image_init_fields(t[3], ow, oh, bands, VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
-			       VIPS_INTERPRETATION_sRGB, 1.0, 1.0);
-	if (vips_image_write_prepare(t[3]))
+	if (!(t[3] = lr_image_new_unset(NULL, ow, oh, bands, VIPS_FORMAT_UCHAR,
+					VIPS_INTERPRETATION_sRGB)))
 		return lr_context_fail(ctx, "internal", "The product could not be framed.");
 	/* The shadow is laid out at the analysis scale: K analysis pixels per output pixel, the
 	 * frame's corner at (left, top) of the photo in output pixels. */

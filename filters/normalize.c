@@ -24,6 +24,7 @@
  */
 #include "filters/area.h"
 #include "filters/filter.h"
+#include "filters/image.h"
 #include "filters/metrics.h"
 #include "filters/resample.h"
 #include "pipeline/profile.h"
@@ -468,26 +469,19 @@ upright(int orientation, VipsImage *in, VipsImage **out)
 {
 	if (orientation <= 1 || orientation > 8)
 		return vips_copy(in, out, NULL);
-	VipsImage *src = vips_image_copy_memory(in);
+	VipsImage *src = lr_image_copy_memory(in);
 	if (!src)
 		return -1;
 	int sw = src->Xsize, sh = src->Ysize, quarter = orientation >= 5;
 	int uw = quarter ? sh : sw, uh = quarter ? sw : sh;
 	size_t pel = VIPS_IMAGE_SIZEOF_PEL(src);
-	*out = vips_image_new_memory();
-	if (vips_image_pipelinev(*out, VIPS_DEMAND_STYLE_ANY, src, NULL)) {
+	if (!(*out = lr_image_new_unset(src, uw, uh, src->Bands, src->BandFmt, src->Type))) {
 		g_object_unref(src);
-		VIPS_UNREF(*out);
 		return -1;
 	}
-	vips_image_init_fields(*out, uw, uh, src->Bands, src->BandFmt, src->Coding, src->Type,
-			       quarter ? src->Yres : src->Xres, quarter ? src->Xres : src->Yres);
+	(*out)->Xres = quarter ? src->Yres : src->Xres;
+	(*out)->Yres = quarter ? src->Xres : src->Yres;
 	vips_image_remove(*out, VIPS_META_ORIENTATION);
-	if (vips_image_write_prepare(*out)) {
-		g_object_unref(src);
-		VIPS_UNREF(*out);
-		return -1;
-	}
 	/* The stored position of the upright pixel (u, v) moves by DU bytes per step in u and by DV
 	 * per step in v. */
 	int x0, y0, x1, y1, x2, y2;
@@ -590,7 +584,7 @@ lr_normalize_area(LrContext *ctx, const LrRect *area, double scale, gboolean lin
 		else if (colour(ctx, reduced, TRUE, &t[2]))
 			goto done;
 	}
-	if (upright(o, t[2], &t[4]) || !(*out = vips_image_copy_memory(t[4])))
+	if (upright(o, t[2], &t[4]) || !(*out = lr_image_copy_memory(t[4])))
 		goto done;
 	if (placement)
 		*placement = (LrPlacement){ x0 / k, y0 / k, (*out)->Xsize * k / (x1 - x0),
@@ -634,7 +628,7 @@ normalize(LrContext *ctx)
 	if (colour(ctx, rest < 1 ? t[1] : t[0], FALSE, &t[2]))
 		goto done;
 	/* In memory: the light is estimated on it, then it is corrected (or is the view as it is). */
-	if (!(t[3] = vips_image_copy_memory(t[2])) ||
+	if (!(t[3] = lr_image_copy_memory(t[2])) ||
 	    lr_resample_scale(t[3], 256.0 / MAX(t[3]->Xsize, t[3]->Ysize), LR_KERNEL_TRIANGLE, FALSE,
 			      &t[5])) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
@@ -647,7 +641,7 @@ normalize(LrContext *ctx)
 	}
 	/* The correction through the same table as every area read later (colour()). */
 	if (ctx->light_lut && (vips_maplut(t[3], &t[4], ctx->light_lut, NULL) ||
-			       !(t[6] = vips_image_copy_memory(t[4])))) {
+			       !(t[6] = lr_image_copy_memory(t[4])))) {
 		lr_context_fail(ctx, "internal", "The light correction could not be applied.");
 		goto done;
 	}

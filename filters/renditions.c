@@ -11,6 +11,7 @@
  * stripped. A size larger than the master is skipped: nothing is enlarged.
  */
 #include "filters/filter.h"
+#include "filters/image.h"
 #include "filters/resample.h"
 #include "pipeline/jpeg.h"
 #include "pipeline/profile.h"
@@ -118,21 +119,20 @@ static int
 sharpen_light(VipsImage *image, VipsImage **out, double amount)
 {
 	int e = (int)lround(64 * amount), w = image->Xsize, h = image->Ysize, bands = image->Bands;
-	VipsImage *in = vips_image_copy_memory(image); /* a reference when it is in memory already */
+	VipsImage *in = lr_image_copy_memory(image); /* a reference when it is in memory already */
 	if (!in)
 		return -1;
 	if (e <= 0 || w < 3 || h < 3) {
 		*out = in;
 		return 0;
 	}
-	*out = vips_image_new_memory();
-	vips_image_init_fields(*out, w, h, bands, VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
-			       VIPS_INTERPRETATION_sRGB, in->Xres, in->Yres);
-	if (vips_image_write_prepare(*out)) {
-		VIPS_UNREF(*out);
+	if (!(*out = lr_image_new_unset(NULL, w, h, bands, VIPS_FORMAT_UCHAR,
+					VIPS_INTERPRETATION_sRGB))) {
 		g_object_unref(in);
 		return -1;
 	}
+	(*out)->Xres = in->Xres;
+	(*out)->Yres = in->Yres;
 	for (int y = 0; y < h; y++) {
 		const guchar *row = VIPS_IMAGE_ADDR(in, 0, y);
 		guchar *q = VIPS_IMAGE_ADDR(*out, 0, y);

@@ -1,4 +1,5 @@
 /* resample.c: separable fixed-point resampling (see resample.h). */
+#include "filters/image.h"
 #include "filters/resample.h"
 
 #include <math.h>
@@ -509,14 +510,10 @@ resample(VipsImage *in, int width, int height, LrKernel kernel, gboolean linear,
 	gint16 *block = g_new0(gint16, (size_t)(span + bands) * BLOCK_ROWS);
 	gint16 *lines = g_new(gint16, (size_t)width * bands * BLOCK_ROWS);
 	VipsRegion *region = vips_region_new(in);
-	VipsImage *result = vips_image_new_memory();
 	/* The input's metadata comes along (its ICC profile above all: the view and the measured
 	 * areas are reduced before their colours are converted). */
-	if (vips_image_pipelinev(result, VIPS_DEMAND_STYLE_ANY, in, NULL))
-		goto done;
-	vips_image_init_fields(result, width, height, bands, VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
-			       in->Type, in->Xres, in->Yres);
-	if (vips_image_write_prepare(result))
+	VipsImage *result = lr_image_new_unset(in, width, height, bands, VIPS_FORMAT_UCHAR, in->Type);
+	if (!result)
 		goto done;
 	for (int y0 = 0; y0 < height; y0 += BLOCK_ROWS) {
 		int block_rows = MIN(BLOCK_ROWS, height - y0);
@@ -581,7 +578,7 @@ resample_scale(VipsImage *in, double scale, LrKernel kernel, gboolean linear, Vi
 		VipsImage *mapped = NULL;
 		if (lut && vips_maplut(in, &mapped, lut, NULL))
 			return -1;
-		*out = vips_image_copy_memory(mapped ? mapped : in);
+		*out = lr_image_copy_memory(mapped ? mapped : in);
 		VIPS_UNREF(mapped);
 		return *out ? 0 : -1;
 	}
@@ -600,7 +597,7 @@ resample_scale(VipsImage *in, double scale, LrKernel kernel, gboolean linear, Vi
 			"kernel", kernel == LR_KERNEL_TRIANGLE ? VIPS_KERNEL_LINEAR : VIPS_KERNEL_LANCZOS3,
 			NULL))
 		return -1;
-	*out = vips_image_copy_memory(t);
+	*out = lr_image_copy_memory(t);
 	g_object_unref(t);
 	return *out ? 0 : -1;
 }

@@ -58,6 +58,7 @@
 #include <string.h>
 
 #include "filters/defocus.h"
+#include "filters/image.h"
 #include "filters/maxflow.h"
 
 #define LR_SEG_K 5		/* mixture components, as in GrabCut */
@@ -2354,13 +2355,10 @@ lr_segment_upsample_area(VipsImage *guide, VipsImage *coef, VipsImage *alpha_sma
 		  !(mask = vips_image_copy_memory(alpha_small)) ||
 		  !(full = vips_image_copy_memory(guide));
 	if (!err) {
-		*out = vips_image_new_memory();
-		vips_image_init_fields(*out, guide->Xsize, guide->Ysize, 1, VIPS_FORMAT_UCHAR,
-				       VIPS_CODING_NONE, VIPS_INTERPRETATION_B_W, 1.0, 1.0);
-		if (vips_image_write_prepare(*out)) {
-			VIPS_UNREF(*out);
+		if (!(*out = lr_image_new_unset(NULL, guide->Xsize, guide->Ysize, 1,
+						VIPS_FORMAT_UCHAR, VIPS_INTERPRETATION_B_W)))
 			err = -1;
-		} else
+		else
 			apply_coefficients(full, VIPS_IMAGE_ADDR(mask, 0, 0), mw, mh,
 					   (const float *)VIPS_IMAGE_ADDR(c, 0, 0),
 					   2 * LR_SEGMENT_GUIDED_RADIUS, x0, y0, sx, sy, *out);

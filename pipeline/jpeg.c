@@ -6,6 +6,7 @@
  * an ICC profile. libjpeg's own error handling ends the process; here errors (and, when decoding,
  * warnings too) jump back to the caller instead. */
 #include "pipeline/jpeg.h"
+#include "filters/image.h"
 
 #include <setjmp.h>
 #include <stdio.h> /* before jpeglib.h */
@@ -67,12 +68,9 @@ lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink, g
 	if ((int)cinfo.output_width != header->Xsize || (int)cinfo.output_height != header->Ysize ||
 	    cinfo.output_components != 3)
 		longjmp(err.jump, 1);
-	image = vips_image_new_memory();
-	if (vips_image_pipelinev(image, VIPS_DEMAND_STYLE_ANY, header, NULL))
-		longjmp(err.jump, 1);
-	vips_image_init_fields(image, header->Xsize, header->Ysize, 3, VIPS_FORMAT_UCHAR,
-			       VIPS_CODING_NONE, header->Type, header->Xres, header->Yres);
-	if (vips_image_write_prepare(image))
+	image = lr_image_new_unset(header, header->Xsize, header->Ysize, 3, VIPS_FORMAT_UCHAR,
+				   header->Type);
+	if (!image)
 		longjmp(err.jump, 1);
 	while (cinfo.output_scanline < cinfo.output_height) {
 		if (g_get_monotonic_time() > deadline) {
