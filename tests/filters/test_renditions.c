@@ -5,7 +5,8 @@
  * sRGB profile. A 1-pixel black-and-white stripe pattern halved must average to the linear-light grey
  * (sRGB 188), not the gamma-space 128 that would darken and grey out woven detail. A transparent master
  * keeps its alpha in WebP and is flattened on white in JPEG. The unsharp mask gives the integers worked
- * out by hand on a step and a dot, at the default strength and at one beyond 16-bit arithmetic.
+ * out by hand on a step and a dot, at the default strength and at one beyond 16-bit arithmetic. WebP
+ * keeps two flat colours of an odd-sized master, U and V in their places.
  */
 #include "filters/filter.h"
 #include "pipeline/load.h"
@@ -203,6 +204,46 @@ test_sharpen(void)
 	}
 }
 
+/* WebP's colours: a master of odd size (the last column and row pair with themselves) in two flat
+ * colours, a warm red and a teal, each of which must decode to itself (lossy: within 3 levels away
+ * from the boundary), with U and V in their places; and a single pixel. */
+static void
+test_webp_colours(void)
+{
+	static const guchar colours[2][3] = { { 200, 30, 40 }, { 20, 150, 160 } };
+	static const int sizes[][2] = { { 101, 61 }, { 1, 1 } };
+	for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
+		int w = sizes[s][0], h = sizes[s][1];
+		guchar *pixels = g_malloc((size_t)w * h * 3);
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++)
+				memcpy(pixels + 3 * ((size_t)y * w + x), colours[x >= w / 2], 3);
+		VipsImage *master = vips_image_new_from_memory_copy(pixels, (size_t)w * h * 3, w, h, 3,
+								    VIPS_FORMAT_UCHAR);
+		g_free(pixels);
+		master->Type = VIPS_INTERPRETATION_sRGB;
+		g_autofree char *size = g_strdup_printf("%d", MAX(w, h));
+		LrContext *ctx = render_master(master, size, "webp", 0);
+		const LrRendition *r = g_ptr_array_index(ctx->renditions, 0);
+		VipsImage *back = vips_image_new_from_buffer(r->data, r->length, "", NULL);
+		VipsImage *mem = vips_image_copy_memory(back);
+		g_assert_cmpint(mem->Xsize, ==, w);
+		g_assert_cmpint(mem->Ysize, ==, h);
+		g_assert_cmpint(mem->Bands, ==, 3);
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				if (abs(x - w / 2) < 6 && w > 1)
+					continue;
+				const guchar *p = VIPS_IMAGE_ADDR(mem, x, y), *c = colours[x >= w / 2];
+				for (int b = 0; b < 3; b++)
+					g_assert_cmpint(abs(p[b] - c[b]), <=, 3);
+			}
+		g_object_unref(mem);
+		g_object_unref(back);
+		lr_context_free(ctx);
+	}
+}
+
 static void
 test_no_upscale(void)
 {
@@ -326,6 +367,7 @@ main(int argc, char **argv)
 	g_test_add_func("/renditions/sizes-and-privacy", test_sizes_and_privacy);
 	g_test_add_func("/renditions/linear-light-stripes", test_linear_light_stripes);
 	g_test_add_func("/renditions/sharpen", test_sharpen);
+	g_test_add_func("/renditions/webp-colours", test_webp_colours);
 	g_test_add_func("/renditions/no-upscale", test_no_upscale);
 	g_test_add_func("/renditions/alpha", test_alpha);
 	g_test_add_func("/renditions/avif", test_avif);
