@@ -278,40 +278,146 @@ block_ratio(const gint64 sum[8], const gint64 count[8])
 	return (lr_select(sorted, 8, 7) - median) / (median + 1);
 }
 
+/* The sums lr_metric_blockiness gathers, row by row. Every 4th line is plenty: the grid is the same on
+ * every line of a block. Steps along rows on every 4th row; steps down columns on every 4th column,
+ * between each row and the next, the photo read row by row (a column walk would miss the cache on
+ * every pixel). */
+struct _LrBlockiness {
+	int width, columns, y;
+	gint64 hsum[8], hcount[8], vsum[8], vcount[8];
+	int *above; /* the luma of every 4th column of the last row */
+	int *line;  /* the luma of a whole row */
+};
+
+LrBlockiness *
+lr_blockiness_new(int width)
+{
+	LrBlockiness *b = g_new0(LrBlockiness, 1);
+	b->width = width;
+	b->columns = (width + 3) / 4;
+	b->above = g_new(int, b->columns + 8);
+	b->line = g_new(int, width);
+	return b;
+}
+
+__attribute__((target_clones("avx2", "default"))) static void
+row_luma(const guchar *restrict p, int *restrict luma, int width)
+{
+	for (int x = 0; x < width; x++)
+		luma[x] = jpeg_luma(p + 3 * x);
+}
+
+/* The steps along a row (LUMA, WIDTH values) added to SUM at the phase of their left pixel: 8 lanes
+ * at a time, in 32 bits (at most 8192 steps of 255000 per lane). */
+__attribute__((target_clones("avx2", "default"))) static void
+row_steps(const int *restrict luma, int width, gint64 sum[8])
+{
+	gint32 acc[8] = { 0 };
+	int x = 0;
+	for (; x + 8 < width; x += 8)
+		for (int k = 0; k < 8; k++)
+			acc[k] += abs(luma[x + k + 1] - luma[x + k]);
+	for (; x + 1 < width; x++)
+		acc[x % 8] += abs(luma[x + 1] - luma[x]);
+	for (int k = 0; k < 8; k++)
+		sum[k] += acc[k];
+}
+
+/* The luma of every 4th pixel of ROW from column FROM on, each stepped against ABOVE (then replaced by
+ * it): the sum of the absolute steps. */
+static gint64
+column_steps_c(const guchar *row, int *above, int from, int columns)
+{
+	gint64 step = 0;
+	for (int i = from; i < columns; i++) {
+		int l = jpeg_luma(row + 12 * i);
+		step += abs(l - above[i]);
+		above[i] = l;
+	}
+	return step;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+/* column_steps_c from 0, 8 columns a gather. The gather reads a 4th byte after each pixel, which lies
+ * before the next column's pixel: the last 8 columns, which have no next one, go through the plain
+ * loop. */
+__attribute__((target("avx2"))) static gint64
+column_steps_avx2(const guchar *row, int *above, int columns)
+{
+	const __m256i offsets = _mm256_setr_epi32(0, 12, 24, 36, 48, 60, 72, 84);
+	const __m256i byte = _mm256_set1_epi32(0xff);
+	const __m256i kr = _mm256_set1_epi32(299), kg = _mm256_set1_epi32(587),
+		      kb = _mm256_set1_epi32(114);
+	__m256i acc = _mm256_setzero_si256(); /* 32-bit lanes: at most 2048 steps of 255000 each */
+	int i = 0;
+	for (; i + 8 < columns; i += 8) {
+		__m256i px = _mm256_i32gather_epi32((const int *)(row + 12 * i), offsets, 1);
+		__m256i r = _mm256_and_si256(px, byte);
+		__m256i g = _mm256_and_si256(_mm256_srli_epi32(px, 8), byte);
+		__m256i b = _mm256_and_si256(_mm256_srli_epi32(px, 16), byte);
+		__m256i l = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(r, kr),
+							      _mm256_mullo_epi32(g, kg)),
+					     _mm256_mullo_epi32(b, kb));
+		__m256i a = _mm256_loadu_si256((const __m256i *)(above + i));
+		acc = _mm256_add_epi32(acc, _mm256_abs_epi32(_mm256_sub_epi32(l, a)));
+		_mm256_storeu_si256((__m256i *)(above + i), l);
+	}
+	gint32 lanes[8];
+	_mm256_storeu_si256((__m256i *)lanes, acc);
+	gint64 step = 0;
+	for (int k = 0; k < 8; k++)
+		step += lanes[k];
+	return step + column_steps_c(row, above, i, columns);
+}
+#endif
+
+void
+lr_blockiness_rows(LrBlockiness *b, const guchar *rgb, int rows, size_t stride)
+{
+	for (int r = 0; r < rows; r++, b->y++) {
+		const guchar *row = rgb + (size_t)r * stride;
+		if (b->y % 4 == 0) {
+			row_luma(row, b->line, b->width);
+			row_steps(b->line, b->width, b->hsum);
+			for (int k = 0; k < 8 && k < b->width - 1; k++)
+				b->hcount[k] += (b->width - 1 - k + 7) / 8;
+		}
+		if (b->y == 0) {
+			for (int i = 0; i < b->columns; i++)
+				b->above[i] = jpeg_luma(row + 12 * i);
+			continue;
+		}
+		gint64 step;
+#if defined(__x86_64__) || defined(__i386__)
+		if (__builtin_cpu_supports("avx2"))
+			step = column_steps_avx2(row, b->above, b->columns);
+		else
+#endif
+			step = column_steps_c(row, b->above, 0, b->columns);
+		b->vsum[(b->y - 1) % 8] += step;
+		b->vcount[(b->y - 1) % 8] += b->columns;
+	}
+}
+
+double
+lr_blockiness_end(LrBlockiness *b)
+{
+	double value = b->width < 32 || b->y < 32
+			   ? 0.0
+			   : sqrt(block_ratio(b->hsum, b->hcount) * block_ratio(b->vsum, b->vcount));
+	g_free(b->above);
+	g_free(b->line);
+	g_free(b);
+	return value;
+}
+
 double
 lr_metric_blockiness(const guchar *rgb, int width, int height, size_t stride)
 {
-	if (width < 32 || height < 32)
-		return 0.0;
-	/* Every 4th line is plenty: the grid is the same on every line of a block. Steps along rows
-	 * on every 4th row; steps down columns on every 4th column, between each row and the next,
-	 * the photo read row by row (a column walk would miss the cache on every pixel). */
-	gint64 hsum[8] = { 0 }, hcount[8] = { 0 }, vsum[8] = { 0 }, vcount[8] = { 0 };
-	int columns = (width + 3) / 4;
-	int *above = g_new(int, columns), *here = g_new(int, columns);
-	for (int y = 0; y < height; y++) {
-		const guchar *row = rgb + (size_t)y * stride;
-		if (y % 4 == 0)
-			for (int x = 0, prev = jpeg_luma(row); x + 1 < width; x++) {
-				int next = jpeg_luma(row + 3 * (x + 1));
-				hsum[x % 8] += abs(next - prev);
-				hcount[x % 8]++;
-				prev = next;
-			}
-		for (int i = 0; i < columns; i++)
-			here[i] = jpeg_luma(row + 12 * i);
-		if (y > 0) {
-			gint64 step = 0;
-			for (int i = 0; i < columns; i++)
-				step += abs(here[i] - above[i]);
-			vsum[(y - 1) % 8] += step;
-			vcount[(y - 1) % 8] += columns;
-		}
-		int *t = above;
-		above = here;
-		here = t;
-	}
-	g_free(above);
-	g_free(here);
-	return sqrt(block_ratio(hsum, hcount) * block_ratio(vsum, vcount));
+	LrBlockiness *b = lr_blockiness_new(width);
+	if (width >= 32 && height >= 32)
+		lr_blockiness_rows(b, rgb, height, stride);
+	return lr_blockiness_end(b);
 }

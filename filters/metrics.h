@@ -47,6 +47,14 @@ void lr_metric_blur_directions(const guchar *luma, const guchar *mask, int width
  * near 0 for a clean photo, 0.5 and more where blocks show. */
 double lr_metric_blockiness(const guchar *rgb, int width, int height, size_t stride);
 
+/* lr_metric_blockiness measured as the rows arrive (from a decoder, a strip at a time), with the same
+ * result: lr_blockiness_new, every row in order through lr_blockiness_rows (ROWS rows from RGB, STRIDE
+ * bytes apart), then lr_blockiness_end, which frees B. */
+typedef struct _LrBlockiness LrBlockiness;
+LrBlockiness *lr_blockiness_new(int width);
+void lr_blockiness_rows(LrBlockiness *b, const guchar *rgb, int rows, size_t stride);
+double lr_blockiness_end(LrBlockiness *b);
+
 /* Noise sigma of LUMA (WIDTH*HEIGHT) in 8-bit levels (Immerkaer, "Fast noise variance estimation",
  * CVIU 1996), measured in blocks of 16x16 and reported for the flattest tenth of the blocks, so that
  * texture and edges are not taken for noise. */

@@ -7,6 +7,7 @@
  * warnings too) jump back to the caller instead. */
 #include "pipeline/jpeg.h"
 #include "filters/image.h"
+#include "filters/metrics.h"
 
 #include <setjmp.h>
 #include <stdio.h> /* before jpeglib.h */
@@ -37,11 +38,12 @@ jump_on_warning(j_common_ptr cinfo, int level)
 
 int
 lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink, gint64 deadline,
-	       VipsImage **out)
+	       double *blockiness, VipsImage **out)
 {
 	struct jpeg_decompress_struct cinfo;
 	JpegError err;
 	VipsImage *volatile image = NULL;
+	LrBlockiness *volatile measure = NULL;
 	volatile int result = 1;
 
 	*out = NULL;
@@ -52,6 +54,8 @@ lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink, g
 		jpeg_destroy_decompress(&cinfo);
 		if (image)
 			g_object_unref(image);
+		if (measure)
+			lr_blockiness_end(measure);
 		return result;
 	}
 	jpeg_create_decompress(&cinfo);
@@ -72,6 +76,8 @@ lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink, g
 				   header->Type);
 	if (!image)
 		longjmp(err.jump, 1);
+	if (blockiness)
+		measure = lr_blockiness_new(image->Xsize);
 	while (cinfo.output_scanline < cinfo.output_height) {
 		if (g_get_monotonic_time() > deadline) {
 			result = -1;
@@ -81,10 +87,14 @@ lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink, g
 		int n = MIN(ROWS, (int)(cinfo.output_height - cinfo.output_scanline));
 		for (int i = 0; i < n; i++)
 			rows[i] = VIPS_IMAGE_ADDR(image, 0, cinfo.output_scanline + i);
-		jpeg_read_scanlines(&cinfo, rows, n);
+		int got = (int)jpeg_read_scanlines(&cinfo, rows, n);
+		if (measure)
+			lr_blockiness_rows(measure, rows[0], got, VIPS_IMAGE_SIZEOF_LINE(image));
 	}
 	jpeg_finish_decompress(&cinfo);
 	jpeg_destroy_decompress(&cinfo);
+	if (measure)
+		*blockiness = lr_blockiness_end(measure);
 	*out = image;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "pipeline/profile.h"
 
 #include <malloc.h>
+#include <math.h>
 #include <string.h>
 
 extern const LrFilter lr_filter_normalize;
@@ -241,10 +242,11 @@ open_header(LrContext *ctx, const void *data, gsize length, const char *format, 
 /* Decodes every pixel of HEADER (opened from DATA, LENGTH bytes, shrunk on load by SHRINK) into memory
  * now, so damage shows here and every stage after reads memory, within the decode-time limit counted
  * from START; *DECODED is a new reference. A clean baseline JPEG goes straight through libjpeg-turbo
- * (lr_jpeg_decode); everything else through libvips. Returns 0, or -1 with CTX failed. */
+ * (lr_jpeg_decode), which measures a full-size one's blockiness on the way into *BLOCKINESS (NAN when
+ * not measured); everything else through libvips. Returns 0, or -1 with CTX failed. */
 static int
 decode(LrContext *ctx, VipsImage *header, const void *data, gsize length, int shrink,
-       const char *format, gint64 start, VipsImage **decoded)
+       const char *format, gint64 start, VipsImage **decoded, double *blockiness)
 {
 	/* A 200 MP JPEG decodes in about 4 s on one core; nothing a phone makes comes near 60 s. */
 	double max_seconds = lr_profile_double(ctx->profile, "limits", "max_decode_seconds", 60);
@@ -252,9 +254,11 @@ decode(LrContext *ctx, VipsImage *header, const void *data, gsize length, int sh
 	VipsImage *image = NULL;
 
 	*decoded = NULL;
-	int direct = strcmp(format, "jpeg")
-			 ? 1
-			 : lr_jpeg_decode(header, data, length, shrink, deadline.deadline, &image);
+	*blockiness = NAN;
+	int direct = strcmp(format, "jpeg") ? 1
+					    : lr_jpeg_decode(header, data, length, shrink,
+							     deadline.deadline,
+							     shrink == 1 ? blockiness : NULL, &image);
 	if (direct < 0)
 		deadline.expired = 1;
 	else if (direct > 0) {
@@ -282,9 +286,10 @@ decode(LrContext *ctx, VipsImage *header, const void *data, gsize length, int sh
 	return 0;
 }
 
-/* Makes DECODED (a new reference, SHRINK times smaller than the source) ctx->image. */
+/* Makes DECODED (a new reference, SHRINK times smaller than the source) ctx->image; BLOCKINESS is
+ * its blockiness when the decoder measured it already, else NAN. */
 static void
-set_image(LrContext *ctx, VipsImage *decoded, int shrink)
+set_image(LrContext *ctx, VipsImage *decoded, int shrink, double blockiness)
 {
 	g_clear_object(&ctx->image);
 	ctx->image = decoded;
@@ -295,9 +300,11 @@ set_image(LrContext *ctx, VipsImage *decoded, int shrink)
 	 * load has lost its grid, and the measure waits for a full-size decode. */
 	if (shrink == 1 && !strcmp(ctx->format, "jpeg") && decoded->BandFmt == VIPS_FORMAT_UCHAR &&
 	    decoded->Bands == 3)
-		ctx->metrics.blockiness = lr_metric_blockiness(
-		    VIPS_IMAGE_ADDR(decoded, 0, 0), decoded->Xsize, decoded->Ysize,
-		    VIPS_IMAGE_SIZEOF_LINE(decoded));
+		ctx->metrics.blockiness =
+		    !isnan(blockiness)
+			? blockiness
+			: lr_metric_blockiness(VIPS_IMAGE_ADDR(decoded, 0, 0), decoded->Xsize,
+					       decoded->Ysize, VIPS_IMAGE_SIZEOF_LINE(decoded));
 }
 
 int
@@ -366,13 +373,14 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 			shrink /= 2;
 	}
 	VipsImage *decoded;
+	double blockiness;
 	if (shrink > 1 && !(header = open_header(ctx, data, length, format, shrink)))
 		return -1;
-	if (decode(ctx, header, data, length, shrink, format, start, &decoded))
+	if (decode(ctx, header, data, length, shrink, format, start, &decoded, &blockiness))
 		return -1;
 	if (!strcmp(format, "png"))
 		png_text_exif(decoded);
-	set_image(ctx, decoded, shrink);
+	set_image(ctx, decoded, shrink, blockiness);
 	if (shrink > 1)
 		ctx->encoded = g_bytes_new(data, length);
 	return 0;
@@ -392,10 +400,11 @@ develop(LrContext *ctx, double scale)
 	g_clear_object(&ctx->normalized);
 	g_clear_object(&ctx->image);
 	VipsImage *header = open_header(ctx, data, length, ctx->format, shrink), *decoded;
+	double blockiness;
 	if (!header || decode(ctx, header, data, length, shrink, ctx->format, g_get_monotonic_time(),
-			      &decoded))
+			      &decoded, &blockiness))
 		return -1;
-	set_image(ctx, decoded, shrink);
+	set_image(ctx, decoded, shrink, blockiness);
 	if (shrink == 1)
 		g_clear_pointer(&ctx->encoded, g_bytes_unref);
 	return lr_normalize_refresh(ctx);

@@ -1,12 +1,14 @@
 /* test_jpeg.c: JPEG straight through libjpeg-turbo.
  *
  * Ground truth: libvips's own decode of the same bytes. A generated phone photo (EXIF orientation 6)
- * must decode to the same pixels, size and metadata at every shrink; a progressive, a grey and a
+ * must decode to the same pixels, size and metadata at every shrink, with the blockiness measured on the
+ * way equal to lr_metric_blockiness of libvips's pixels; a progressive, a grey and a
  * truncated file must be left to libvips (no image, no error); a deadline already past must stop the
  * decode; and an encoded JPEG must decode back close to what was encoded, carrying the ICC profile given
  * and no EXIF.
  */
 #include "pipeline/jpeg.h"
+#include "filters/metrics.h"
 #include "samples/synth.h"
 #include "tests/testutil.h"
 
@@ -50,8 +52,10 @@ test_decode_same_as_libvips(void)
 	for (int shrink = 1; shrink <= 8; shrink *= 2) {
 		VipsImage *header = open_shrunk(data, length, shrink);
 		VipsImage *direct;
-		g_assert_cmpint(lr_jpeg_decode(header, data, length, shrink, G_MAXINT64, &direct), ==,
-				0);
+		double blockiness = -1;
+		g_assert_cmpint(lr_jpeg_decode(header, data, length, shrink, G_MAXINT64, &blockiness,
+					       &direct),
+				==, 0);
 		g_assert_nonnull(direct);
 		VipsImage *again = open_shrunk(data, length, shrink);
 		VipsImage *vips = vips_image_copy_memory(again);
@@ -64,6 +68,9 @@ test_decode_same_as_libvips(void)
 		g_assert_cmpint(memcmp(VIPS_IMAGE_ADDR(direct, 0, 0), VIPS_IMAGE_ADDR(vips, 0, 0),
 				       VIPS_IMAGE_SIZEOF_IMAGE(vips)),
 				==, 0);
+		g_assert_cmpfloat(blockiness, ==,
+				  lr_metric_blockiness(VIPS_IMAGE_ADDR(vips, 0, 0), vips->Xsize,
+						       vips->Ysize, VIPS_IMAGE_SIZEOF_LINE(vips)));
 		g_object_unref(vips);
 		g_object_unref(again);
 		g_object_unref(direct);
@@ -109,7 +116,7 @@ test_left_to_libvips(void)
 		const void *d = g_bytes_get_data(cases[i], &n);
 		VipsImage *header = open_shrunk(d, n, 1);
 		VipsImage *image;
-		g_assert_cmpint(lr_jpeg_decode(header, d, n, 1, G_MAXINT64, &image), ==, 1);
+		g_assert_cmpint(lr_jpeg_decode(header, d, n, 1, G_MAXINT64, NULL, &image), ==, 1);
 		g_assert_null(image);
 		g_assert_cmpstr(vips_error_buffer(), ==, "");
 		g_object_unref(header);
@@ -124,7 +131,7 @@ test_deadline(void)
 	gsize length;
 	const void *data = g_bytes_get_data(bytes, &length);
 	VipsImage *header = open_shrunk(data, length, 1), *image;
-	g_assert_cmpint(lr_jpeg_decode(header, data, length, 1, g_get_monotonic_time() - 1, &image),
+	g_assert_cmpint(lr_jpeg_decode(header, data, length, 1, g_get_monotonic_time() - 1, NULL, &image),
 			==, -1);
 	g_assert_null(image);
 	g_object_unref(header);
