@@ -58,7 +58,7 @@ shadow_field(LrContext *ctx, int fw, int fh, int left, int top, double k, int *s
 	double size = MAX(ctx->box.width, ctx->box.height) * (double)small->Xsize / ctx->width;
 	float *canvas, *field = NULL;
 
-	if (!small || !(m = vips_image_copy_memory(small)))
+	if (!small || !(m = lr_image_copy_memory(small)))
 		return NULL;
 	canvas = g_new0(float, (size_t)w * h);
 	/* The photo's mask placed in the frame; outside the photo there is no product. */
@@ -76,7 +76,7 @@ shadow_field(LrContext *ctx, int fw, int fh, int left, int top, double k, int *s
 			    NULL) &&
 	    !vips_gaussblur(wrap, &b2, MAX(0.5, 0.06 * size), "precision", VIPS_PRECISION_FLOAT,
 			    NULL) &&
-	    (c1 = vips_image_copy_memory(b1)) && (c2 = vips_image_copy_memory(b2))) {
+	    (c1 = lr_image_copy_memory(b1)) && (c2 = lr_image_copy_memory(b2))) {
 		int d1 = (int)lround(0.005 * size), d2 = (int)lround(0.03 * size);
 		field = g_new(float, (size_t)w * h);
 		for (int y = 0; y < h; y++)
@@ -319,7 +319,7 @@ compose_into(LrContext *ctx, VipsImage **t)
 				     oh, "extend", VIPS_EXTEND_BACKGROUND, "background", colours,
 				     NULL);
 		vips_area_unref(VIPS_AREA(colours));
-		if (err || !(t[2] = vips_image_copy_memory(t[1])))
+		if (err || !(t[2] = lr_image_copy_memory(t[1])))
 			return lr_context_fail(ctx, "internal", "The photo could not be framed.");
 		t[2]->Type = VIPS_INTERPRETATION_sRGB;
 		ctx->composed = lr_context_own(ctx, g_object_ref(t[2]));

@@ -33,6 +33,25 @@ lr_image_new_unset(VipsImage *like, int width, int height, int bands, VipsBandFo
 	return image;
 }
 
+/* IN's pixels computed into OUT (a memory image of IN's size and pixel) by the calling thread, in
+ * strips of full rows about STRIP_BYTES each, each computed straight into OUT's memory. */
+#define STRIP_BYTES (256 * 1024)
+static int
+compute_into(VipsImage *in, VipsImage *out)
+{
+	VipsRegion *from = vips_region_new(in), *to = vips_region_new(out);
+	size_t line = VIPS_IMAGE_SIZEOF_LINE(in);
+	int rows = (int)MAX(1, STRIP_BYTES / MAX(line, 1));
+	int err = 0;
+	for (int y = 0; !err && y < in->Ysize; y += rows) {
+		VipsRect strip = { 0, y, in->Xsize, MIN(rows, in->Ysize - y) };
+		err = vips_region_image(to, &strip) || vips_region_prepare_to(from, to, &strip, 0, y);
+	}
+	g_object_unref(from);
+	g_object_unref(to);
+	return err ? -1 : 0;
+}
+
 VipsImage *
 lr_image_copy_memory(VipsImage *in)
 {
@@ -41,7 +60,7 @@ lr_image_copy_memory(VipsImage *in)
 	    in->Coding != VIPS_CODING_NONE)
 		return vips_image_copy_memory(in);
 	VipsImage *out = lr_image_new_unset(in, in->Xsize, in->Ysize, in->Bands, in->BandFmt, in->Type);
-	if (out && vips_image_write(in, out))
+	if (out && compute_into(in, out))
 		g_clear_object(&out);
 	return out;
 }

@@ -237,7 +237,7 @@ encode(LrContext *ctx, VipsImage *image, const char *name, const char *format)
 			VipsArrayDouble *white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
 			VipsImage *flat = NULL;
 			if (!vips_flatten(image, &flat, "background", white, NULL))
-				opaque = vips_image_copy_memory(flat);
+				opaque = lr_image_copy_memory(flat);
 			vips_area_unref(VIPS_AREA(white));
 			VIPS_UNREF(flat);
 			if (!opaque)

@@ -470,7 +470,7 @@ resample(VipsImage *in, int width, int height, LrKernel kernel, gboolean linear,
 	}
 	VipsImage *table = NULL;
 	if (lut && (bands != 3 || !linear || lut->Xsize != 256 || lut->Ysize != 1 || lut->Bands != 3 ||
-		    lut->BandFmt != VIPS_FORMAT_UCHAR || !(table = vips_image_copy_memory(lut)))) {
+		    lut->BandFmt != VIPS_FORMAT_UCHAR || !(table = lr_image_copy_memory(lut)))) {
 		vips_error("lr_resample", "a table goes with linear light, 3 bands, 256 x 3 uchar");
 		return -1;
 	}

@@ -2316,8 +2316,8 @@ lr_segment_guided(VipsImage *guide_small, VipsImage *alpha_small, VipsImage **co
 	*coef = NULL;
 	if (!guided_inputs_ok(guide_small, alpha_small))
 		return -1;
-	if (!(small = vips_image_copy_memory(guide_small)) ||
-	    !(mask = vips_image_copy_memory(alpha_small))) {
+	if (!(small = lr_image_copy_memory(guide_small)) ||
+	    !(mask = lr_image_copy_memory(alpha_small))) {
 		VIPS_UNREF(small);
 		return -1;
 	}
@@ -2351,9 +2351,9 @@ lr_segment_upsample_area(VipsImage *guide, VipsImage *coef, VipsImage *alpha_sma
 			   "lr_segment_guided's of that mask");
 		return -1;
 	}
-	int err = !(c = vips_image_copy_memory(coef)) ||
-		  !(mask = vips_image_copy_memory(alpha_small)) ||
-		  !(full = vips_image_copy_memory(guide));
+	int err = !(c = lr_image_copy_memory(coef)) ||
+		  !(mask = lr_image_copy_memory(alpha_small)) ||
+		  !(full = lr_image_copy_memory(guide));
 	if (!err) {
 		if (!(*out = lr_image_new_unset(NULL, guide->Xsize, guide->Ysize, 1,
 						VIPS_FORMAT_UCHAR, VIPS_INTERPRETATION_B_W)))
@@ -2380,7 +2380,7 @@ lr_segment_upsample(VipsImage *guide, VipsImage *alpha_small, VipsImage **out)
 	int err = vips_resize(guide, &t[0], (double)mw / guide->Xsize, "vscale",
 			      (double)mh / guide->Ysize, "kernel", VIPS_KERNEL_LINEAR, NULL) ||
 		  vips_embed(t[0], &t[1], 0, 0, mw, mh, "extend", VIPS_EXTEND_COPY, NULL) ||
-		  !(t[2] = vips_image_copy_memory(t[1])) ||
+		  !(t[2] = lr_image_copy_memory(t[1])) ||
 		  lr_segment_guided(t[2], alpha_small, &coef) ||
 		  lr_segment_upsample_area(guide, coef, alpha_small, 0, 0, (double)mw / guide->Xsize,
 					   (double)mh / guide->Ysize, out);

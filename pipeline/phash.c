@@ -4,6 +4,7 @@
  * dark that counts, not its texture), transformed with a 2-D DCT-II, and the 8x8 lowest frequencies
  * but the DC term are compared with their median: one bit each. */
 #include "pipeline/phash.h"
+#include "filters/image.h"
 #include "filters/metrics.h"
 
 #include <math.h>
@@ -17,7 +18,7 @@ lr_phash(VipsImage *image, guint64 *hash)
 	int err = vips_colourspace(image, &t[0], VIPS_INTERPRETATION_B_W, NULL) ||
 		  vips_resize(t[0], &t[1], (double)N / t[0]->Xsize, "vscale",
 			      (double)N / t[0]->Ysize, "kernel", VIPS_KERNEL_LINEAR, NULL) ||
-		  !(t[2] = vips_image_copy_memory(t[1]));
+		  !(t[2] = lr_image_copy_memory(t[1]));
 	if (!err && (t[2]->Xsize < N || t[2]->Ysize < N)) {
 		vips_error("lr_phash", "reduction gave %dx%d", t[2]->Xsize, t[2]->Ysize);
 		err = -1;
