@@ -212,7 +212,8 @@ process_path(LrStore *store, const LrProfile *profile, const LrSource *source, c
 		return -1;
 	}
 	out->bytes = length;
-	out->sha256 = lr_sha256_hex(data, length);
+	/* An inbox job's original was hashed as the daemon kept it, and is kept under that hash. */
+	out->sha256 = source->sha256 ? g_strdup(source->sha256) : lr_sha256_hex(data, length);
 
 	if (store) {
 		int dup = apply_duplicate(out, lr_store_find_sha256(store, out->sha256, &error), error);
@@ -260,6 +261,7 @@ lr_process_job(LrStore *store, const LrProfile *profile, const LrJob *job, LrOut
 {
 	LrSource source = { .name = job->inbox_path,
 			    .original_path = job->original_path,
+			    .sha256 = job->sha256,
 			    .artisan = job->artisan,
 			    .sku = job->sku,
 			    .title = job->title,

@@ -14,6 +14,7 @@
 typedef struct {
 	const char *name;          /* the file as reported: the path given, or the inbox path */
 	const char *original_path; /* the original already kept in the store (inbox jobs), or NULL */
+	const char *sha256;        /* its SHA-256, hashed as it was kept (inbox jobs), or NULL */
 	const char *artisan, *sku, *title;
 	gint64 job_id;             /* the inbox job this finishes, or 0 */
 } LrSource;
