@@ -163,6 +163,11 @@ int lr_context_fail(LrContext *ctx, const char *code, const char *format, ...) G
  * when CTX->release_source says nothing will read them again. */
 void lr_context_release_source(LrContext *ctx);
 
+/* Drops every image CTX holds (the decoded photo, the view, the analysis copy, the masks, the master
+ * and the stages' temporaries), keeping what was measured and decided and the encoded renditions: for
+ * an outcome that waits to be recorded. The report then reads as if no stage had made an image. */
+void lr_context_drop_images(LrContext *ctx);
+
 /* Makes IMAGE (a new reference) belong to CTX's scope and returns it: it is unreffed with the context. */
 VipsImage *lr_context_own(LrContext *ctx, VipsImage *image);
 

@@ -76,6 +76,19 @@ lr_context_release_source(LrContext *ctx)
 	g_clear_pointer(&ctx->encoded, g_bytes_unref);
 }
 
+void
+lr_context_drop_images(LrContext *ctx)
+{
+	g_clear_object(&ctx->normalized);
+	g_clear_object(&ctx->image);
+	g_clear_pointer(&ctx->encoded, g_bytes_unref);
+	/* The rest belong to the scope, which goes whole. */
+	ctx->light_lut = ctx->view = ctx->analysis = ctx->mask_small = ctx->mask_guided = NULL;
+	ctx->composed = NULL;
+	g_object_unref(ctx->scope);
+	ctx->scope = VIPS_OBJECT(vips_image_new());
+}
+
 VipsImage *
 lr_context_own(LrContext *ctx, VipsImage *image)
 {

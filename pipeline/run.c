@@ -60,8 +60,7 @@ read_exif(LrOutcome *out)
 
 /* Inserts OUT's row with the N rendition ROWS already written. Returns the id, or 0 with ERROR. */
 static gint64
-insert_row(LrStore *store, const LrOutcome *out, const char *original_path,
-	   const LrRenditionRow *rows, int n, GError **error)
+insert_row(LrStore *store, const LrOutcome *out, const LrRenditionRow *rows, int n, GError **error)
 {
 	const LrContext *ctx = out->ctx;
 	g_autofree char *reasons = lr_report_reasons_json(out, NULL);
@@ -70,7 +69,7 @@ insert_row(LrStore *store, const LrOutcome *out, const char *original_path,
 	LrImageRow row = {
 		.sha256 = out->sha256,
 		.original_name = name,
-		.original_path = original_path,
+		.original_path = out->original_path,
 		.original_bytes = out->bytes,
 		.source_format = ctx->format,
 		.source_width = ctx->source_width,
@@ -99,7 +98,7 @@ insert_row(LrStore *store, const LrOutcome *out, const char *original_path,
 
 /* Writes OUT's renditions and records it in STORE; sets out->id. Returns 0 or -1 (ctx->error set). */
 static int
-record(LrStore *store, LrOutcome *out, const char *original_path)
+record(LrStore *store, LrOutcome *out)
 {
 	LrContext *ctx = out->ctx;
 	GError *error = NULL;
@@ -121,7 +120,7 @@ record(LrStore *store, LrOutcome *out, const char *original_path)
 					    (gint64)r->length, shas[i], paths[i] };
 	}
 	if (i == n)
-		out->id = insert_row(store, out, original_path, rows, n, &error);
+		out->id = insert_row(store, out, rows, n, &error);
 	if (out->id <= 0) {
 		/* A store failure replaces whatever the photo's own outcome was. */
 		g_clear_pointer(&ctx->error, g_free);
@@ -153,6 +152,18 @@ apply_duplicate(LrOutcome *out, gint64 first, GError *error)
 	return 1;
 }
 
+/* OUT's perceptual hash, of the analysis copy: taken with the stages, while the copy is at hand, and
+ * looked up when the outcome is recorded. */
+static void
+hash_outcome(LrOutcome *out)
+{
+	if (!out->ctx->analysis || lr_phash(out->ctx->analysis, &out->phash)) {
+		vips_error_clear();
+		return; /* no hash, no near-duplicate check: not a reason to fail the photo */
+	}
+	out->has_phash = TRUE;
+}
+
 /* Near-identical to an earlier photo of the same product: then it is a duplicate of that one. The
  * distance to the nearest earlier photo of the product is its near_duplicate sub-score. */
 static int
@@ -160,11 +171,8 @@ check_near_duplicate(LrStore *store, LrOutcome *out)
 {
 	LrContext *ctx = out->ctx;
 	GError *error = NULL;
-	if (!ctx->analysis || lr_phash(ctx->analysis, &out->phash)) {
-		vips_error_clear();
-		return 0; /* no hash, no near-duplicate check: not a reason to fail the photo */
-	}
-	out->has_phash = TRUE;
+	if (!out->has_phash)
+		return 0;
 	int nearest;
 	gint64 first = lr_store_find_similar(store, out->phash, out->source.artisan,
 					     out->source.sku, lr_decide_duplicate_bits(ctx),
@@ -174,19 +182,21 @@ check_near_duplicate(LrStore *store, LrOutcome *out)
 	return apply_duplicate(out, first, error) < 0 ? -1 : 0;
 }
 
-/* The common path of lr_process_file() and lr_process_job(): PATH holds the bytes. */
+/* The common path of lr_process_file() and lr_process_job() up to what the store is told: PATH holds
+ * the bytes. Returns 1 when OUT is to be recorded (lr_process_record), 0 when it is complete without
+ * a store (explain), -1 when the photo reached no definite outcome. */
 static int
-process_path(LrStore *store, const LrProfile *profile, const LrSource *source, const char *path,
-	     LrOutcome *out)
+prepare(LrStore *store, const LrProfile *profile, const LrSource *source, const char *path,
+	LrOutcome *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->source = *source;
 	out->file = g_strdup(source->name);
+	out->original_path = g_strdup(source->original_path);
 	out->ctx = lr_context_new(path, profile);
 	LrContext *ctx = out->ctx;
 	ctx->release_source = store != NULL; /* explain (no store) may still --dump the source */
 	g_autofree char *data = NULL;
-	g_autofree char *original_path = g_strdup(source->original_path);
 	gsize length = 0;
 	GError *error = NULL;
 	struct stat st;
@@ -204,7 +214,7 @@ process_path(LrStore *store, const LrProfile *profile, const LrSource *source, c
 	if (st.st_size > max_bytes) {
 		lr_context_fail(ctx, "file_too_large", "The file is %.1f MB; the limit is %.1f MB.",
 				st.st_size / 1e6, max_bytes / 1e6);
-		return store ? record(store, out, original_path) : 0;
+		return store ? 1 : 0;
 	}
 	if (!g_file_get_contents(path, &data, &length, &error)) {
 		lr_context_fail(ctx, "unreadable", "The file cannot be read: %s.", error->message);
@@ -218,17 +228,17 @@ process_path(LrStore *store, const LrProfile *profile, const LrSource *source, c
 	if (store) {
 		int dup = apply_duplicate(out, lr_store_find_sha256(store, out->sha256, &error), error);
 		if (dup)
-			return dup < 0 ? -1 : record(store, out, original_path);
+			return dup < 0 ? -1 : 1;
 	}
 
 	int loaded = lr_load_bytes(ctx, data, length);
 	lr_context_time(ctx, "load", (g_get_monotonic_time() - start) / 1000.0);
 	read_exif(out);
-	if (store && !original_path) {
+	if (store && !out->original_path) {
 		/* The original is kept whatever happens next, byte-identical. */
-		original_path = lr_store_put_file(store, "originals", data, length,
-						  original_extension(ctx), NULL, &error);
-		if (!original_path) {
+		out->original_path = lr_store_put_file(store, "originals", data, length,
+						       original_extension(ctx), NULL, &error);
+		if (!out->original_path) {
 			lr_context_fail(ctx, "internal", "The store failed: %s", error->message);
 			g_error_free(error);
 			return -1;
@@ -244,9 +254,27 @@ process_path(LrStore *store, const LrProfile *profile, const LrSource *source, c
 		return 0;
 	if (!strcmp(out->status, "quarantined"))
 		g_ptr_array_set_size(ctx->renditions, 0); /* no half-made renditions */
-	else if (check_near_duplicate(store, out))
+	else
+		hash_outcome(out);
+	return 1;
+}
+
+int
+lr_process_record(LrStore *store, LrOutcome *out)
+{
+	gboolean judged = !strcmp(out->status, "accepted") || !strcmp(out->status, "needs_review");
+	if (judged && check_near_duplicate(store, out))
 		return -1;
-	return record(store, out, original_path);
+	return record(store, out);
+}
+
+/* prepare(), then the record when there is one to make. */
+static int
+process_path(LrStore *store, const LrProfile *profile, const LrSource *source, const char *path,
+	     LrOutcome *out)
+{
+	int prepared = prepare(store, profile, source, path, out);
+	return prepared > 0 ? lr_process_record(store, out) : prepared;
 }
 
 int
@@ -256,31 +284,40 @@ lr_process_file(LrStore *store, const LrProfile *profile, const char *path, LrOu
 	return process_path(store, profile, &source, path, out);
 }
 
+/* The source of an inbox JOB. */
+static LrSource
+job_source(const LrJob *job)
+{
+	return (LrSource){ .name = job->inbox_path,
+			   .original_path = job->original_path,
+			   .sha256 = job->sha256,
+			   .artisan = job->artisan,
+			   .sku = job->sku,
+			   .title = job->title,
+			   .job_id = job->id };
+}
+
+int
+lr_process_job_prepare(LrStore *store, const LrProfile *profile, const LrJob *job, LrOutcome *out)
+{
+	LrSource source = job_source(job);
+	g_autofree char *path = lr_store_path(store, job->original_path);
+	return prepare(store, profile, &source, path, out) > 0 ? 0 : -1;
+}
+
 int
 lr_process_job(LrStore *store, const LrProfile *profile, const LrJob *job, LrOutcome *out)
 {
-	LrSource source = { .name = job->inbox_path,
-			    .original_path = job->original_path,
-			    .sha256 = job->sha256,
-			    .artisan = job->artisan,
-			    .sku = job->sku,
-			    .title = job->title,
-			    .job_id = job->id };
-	g_autofree char *path = lr_store_path(store, job->original_path);
-	return process_path(store, profile, &source, path, out);
+	return lr_process_job_prepare(store, profile, job, out) ? -1 : lr_process_record(store, out);
 }
 
 int
 lr_record_failed_job(LrStore *store, const LrProfile *profile, const LrJob *job, LrOutcome *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->source = (LrSource){ .name = job->inbox_path,
-				  .original_path = job->original_path,
-				  .artisan = job->artisan,
-				  .sku = job->sku,
-				  .title = job->title,
-				  .job_id = job->id };
+	out->source = job_source(job);
 	out->file = g_strdup(job->inbox_path);
+	out->original_path = g_strdup(job->original_path);
 	out->ctx = lr_context_new(job->inbox_path, profile);
 	out->sha256 = g_strdup(job->sha256);
 	out->bytes = job->bytes;
@@ -289,7 +326,7 @@ lr_record_failed_job(LrStore *store, const LrProfile *profile, const LrJob *job,
 	lr_context_fail(out->ctx, "unreadable",
 			"listready stopped %d times while processing this file (last: %s).",
 			job->attempts - 1, job->last_error ? job->last_error : "unknown");
-	return record(store, out, job->original_path);
+	return record(store, out);
 }
 
 void
@@ -299,6 +336,7 @@ lr_outcome_clear(LrOutcome *out)
 	lr_exif_summary_clear(&out->exif);
 	g_free(out->file);
 	g_free(out->sha256);
+	g_free(out->original_path);
 	memset(out, 0, sizeof(*out));
 }
 

@@ -29,6 +29,7 @@ typedef struct {
 	LrContext *ctx;       /* the photo's context, never NULL after lr_process_file */
 	LrExifSummary exif;
 	LrSource source;      /* borrowed from the caller */
+	char *original_path;  /* the original as kept in the store, or NULL */
 	guint64 phash;        /* perceptual hash, when the photo was decoded */
 	gboolean has_phash;
 } LrOutcome;
@@ -47,6 +48,15 @@ int lr_process_file(LrStore *store, const LrProfile *profile, const char *path, 
 /* Processes the inbox JOB, whose original is already kept in STORE, with PROFILE, and records the
  * outcome together with the job's completion in one transaction. Same return as lr_process_file(). */
 int lr_process_job(LrStore *store, const LrProfile *profile, const LrJob *job, LrOutcome *out);
+
+/* lr_process_job in two halves, for a caller that records on another thread: the first does the
+ * work (reads, decodes, runs the stages, takes the perceptual hash) and writes nothing; it returns 0
+ * when OUT is to be recorded, -1 as lr_process_job. The second looks for near duplicates and writes
+ * the renditions and the record, reading nothing of the pixels but the renditions': the caller may
+ * drop the context's images in between (lr_context_drop_images). Same return as lr_process_job(). */
+int lr_process_job_prepare(LrStore *store, const LrProfile *profile, const LrJob *job,
+			   LrOutcome *out);
+int lr_process_record(LrStore *store, LrOutcome *out);
 
 /* Records the inbox JOB, which failed to finish too many times, as quarantined with its last error,
  * finishing the job. Same return as lr_process_file(). */

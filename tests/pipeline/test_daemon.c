@@ -451,6 +451,35 @@ test_sidecars(void)
 	dirs_clear(&d);
 }
 
+/* A stop signal while photos are in hand: each one claimed is finished and recorded before the daemon
+ * exits (none left claimed), the rest stay queued, and the next run takes them. */
+static void
+test_stop(void)
+{
+	Dirs d;
+	dirs_init(&d);
+	GPtrArray *photos = make_photos(16, 0, "stop");
+	drop_all(d.inbox, d.staging, photos);
+	GPid pid = start_daemon(d.store, d.inbox, d.log, FALSE);
+	g_assert_true(wait_claimed(d.store, 60));
+	kill(pid, SIGTERM);
+	g_assert_cmpint(wait_daemon(pid, 60), ==, 0);
+	sqlite3 *db = open_db(d.store);
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM jobs WHERE state = 'claimed'"), ==, 0);
+	gint64 recorded = lr_test_sql_int(db, "SELECT count(*) FROM images");
+	g_assert_cmpint(recorded, >=, 1);
+	g_assert_cmpint(lr_test_sql_int(db, "SELECT count(*) FROM jobs WHERE state = 'done'"), ==,
+			recorded);
+	sqlite3_close(db);
+	g_test_message("%" G_GINT64_FORMAT " of %u photos recorded before the stop", recorded,
+		       photos->len);
+	pid = start_daemon(d.store, d.inbox, d.log, TRUE);
+	g_assert_cmpint(wait_daemon(pid, 180), ==, 0);
+	assert_exactly_once(d.store, d.inbox, photos, 0);
+	photos_free(photos);
+	dirs_clear(&d);
+}
+
 static int
 env_int(const char *name, int def)
 {
@@ -506,6 +535,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/burst", test_burst);
 	g_test_add_func("/daemon/offline-arrivals", test_offline_arrivals);
 	g_test_add_func("/daemon/sidecars", test_sidecars);
+	g_test_add_func("/daemon/stop", test_stop);
 	g_test_add_func("/daemon/kill", test_kill);
 	return g_test_run();
 }
