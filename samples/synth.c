@@ -1861,8 +1861,11 @@ lr_synth_save_jpeg(VipsImage *upright, int orientation, gboolean with_gps, int q
 	if (lr_synth_unorient(upright, orientation, &stored))
 		return -1;
 	/* vips would rewrite (and, for tags it has no field for, drop) an EXIF block it was given,
-	 * so it writes a bare JPEG and the block libexif made goes in as the APP1 segment. */
-	if (vips_jpegsave_buffer(stored, &jpeg, &len, "Q", quality, "strip", TRUE, NULL))
+	 * so it writes a bare JPEG and the block libexif made goes in as the APP1 segment. Chroma at
+	 * half resolution both ways (4:2:0), as phones write it (every camera JPEG of the real-world
+	 * corpus is 4:2:0; libvips alone would keep full chroma at quality 90 and up). */
+	if (vips_jpegsave_buffer(stored, &jpeg, &len, "Q", quality, "strip", TRUE, "subsample_mode",
+				 VIPS_FOREIGN_SUBSAMPLE_ON, NULL))
 		goto done;
 	base = g_path_get_basename(path);
 	r = synth_exif_blob(stored->Xsize, stored->Ysize, orientation, with_gps, g_str_hash(base),
