@@ -16,8 +16,8 @@ pattern(int w, int h, int bands, VipsBandFormat format)
 {
 	VipsImage *xyz, *sum, *wide, *out;
 	g_assert_cmpint(vips_xyz(&xyz, w, h, NULL), ==, 0);
-	double a[2] = { 3, 7 }, b = 5;
-	g_assert_cmpint(vips_linear(xyz, &sum, a, &b, 2, NULL), ==, 0); /* 3x + 5, 7y + 5 */
+	double a[2] = { 3, 7 }, b[2] = { 5, 5 };
+	g_assert_cmpint(vips_linear(xyz, &sum, a, b, 2, NULL), ==, 0); /* 3x + 5, 7y + 5 */
 	VipsImage *bandsv[2];
 	g_assert_cmpint(vips_extract_band(sum, &bandsv[0], 0, NULL), ==, 0);
 	g_assert_cmpint(vips_extract_band(sum, &bandsv[1], 1, NULL), ==, 0);
