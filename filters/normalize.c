@@ -35,19 +35,6 @@
 
 extern const LrFilter lr_filter_normalize;
 
-/* Linear-light value of an 8-bit sRGB code, and back (IEC 61966-2-1). */
-static double
-srgb_decode(double v)
-{
-	return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
-}
-
-static double
-srgb_encode(double v)
-{
-	return v <= 0.0031308 ? v * 12.92 : 1.055 * pow(v, 1 / 2.4) - 0.055;
-}
-
 static double
 luma(const double *rgb)
 {
@@ -91,7 +78,7 @@ estimate_light(const LrContext *ctx, const double *px, int n, LrLight *light)
 #define P(name) lr_param(ctx, &lr_filter_normalize, name)
 	/* Unclipped, not black: clipped pixels say nothing about the light's colour, and dark ones are
 	 * mostly noise. */
-	const double clip = srgb_decode(250 / 255.0), dark = srgb_decode(20 / 255.0);
+	const double clip = lr_srgb_to_linear(250 / 255.0), dark = lr_srgb_to_linear(20 / 255.0);
 	double sum6[3] = { 0 }, e[3];
 	int candidates = 0;
 	for (int i = 0; i < n; i++) {
@@ -253,7 +240,7 @@ exposure:
 	 * towards the target. */
 	double *y = g_new(double, n), *hi = g_new(double, n);
 	int nhi = 0;
-	const double clip_out = srgb_decode(250 / 255.0);
+	const double clip_out = lr_srgb_to_linear(250 / 255.0);
 	for (int i = 0; i < n; i++) {
 		double q[3];
 		for (int c = 0; c < 3; c++)
@@ -272,7 +259,7 @@ exposure:
 		nhi > allowed ? clip_out / MAX(lr_select(hi, nhi, nhi - 1 - allowed), 1e-6) : 1;
 	/* Exposure only brightens; it goes below 1 only to take back what the white-balance gains would
 	 * clip. */
-	double k = p99 > 0 ? MAX(1.0, srgb_decode(P("exposure_target")) / p99) : 1;
+	double k = p99 > 0 ? MAX(1.0, lr_srgb_to_linear(P("exposure_target")) / p99) : 1;
 	k = MIN(MIN(k, P("exposure_max_gain")), k_clip);
 	k = MAX(k, 1 / P("exposure_max_gain"));
 	g_free(y);
@@ -300,7 +287,7 @@ estimate_correction(LrContext *ctx, VipsImage *small)
 
 	memset(light, 0, sizeof(*light));
 	for (int v = 0; v < 256; v++)
-		decode[v] = srgb_decode(v / 255.0);
+		decode[v] = lr_srgb_to_linear(v / 255.0);
 	for (int y = 0; y < h; y++) {
 		const guchar *row = VIPS_IMAGE_ADDR(small, 0, y);
 		for (int i = 0; i < 3 * w; i++)
@@ -317,7 +304,7 @@ estimate_correction(LrContext *ctx, VipsImage *small)
 	for (int v = 0; v < 256; v++)
 		for (int c = 0; c < 3; c++) {
 			double lin = decode[v] * light->wb_gain[c] * light->exposure_gain;
-			table[v][c] = (guchar)lround(255 * srgb_encode(CLAMP(lin, 0, 1)));
+			table[v][c] = (guchar)lround(255 * lr_linear_to_srgb(CLAMP(lin, 0, 1)));
 		}
 	ctx->light_lut = vips_image_new_from_memory_copy(table, sizeof(table), 256, 1, 3,
 							 VIPS_FORMAT_UCHAR);

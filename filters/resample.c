@@ -23,22 +23,28 @@
 static guint16 to_linear[256];
 static guchar to_srgb[65536];
 
+double
+lr_srgb_to_linear(double v)
+{
+	return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
+}
+
+double
+lr_linear_to_srgb(double v)
+{
+	return v <= 0.0031308 ? v * 12.92 : 1.055 * pow(v, 1 / 2.4) - 0.055;
+}
+
 static void
 tables_init(void)
 {
 	static gsize once;
 	if (!g_once_init_enter(&once))
 		return;
-	for (int v = 0; v < 256; v++) {
-		double c = v / 255.0;
-		c = c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
-		to_linear[v] = (guint16)lround(65535 * c);
-	}
-	for (int v = 0; v < 65536; v++) {
-		double c = v / 65535.0;
-		c = c <= 0.0031308 ? c * 12.92 : 1.055 * pow(c, 1 / 2.4) - 0.055;
-		to_srgb[v] = (guchar)lround(255 * CLAMP(c, 0, 1));
-	}
+	for (int v = 0; v < 256; v++)
+		to_linear[v] = (guint16)lround(65535 * lr_srgb_to_linear(v / 255.0));
+	for (int v = 0; v < 65536; v++)
+		to_srgb[v] = (guchar)lround(255 * CLAMP(lr_linear_to_srgb(v / 65535.0), 0, 1));
 	g_once_init_leave(&once, 1);
 }
 

@@ -53,6 +53,10 @@ int lr_resample_scale(VipsImage *in, double scale, LrKernel kernel, gboolean lin
  * Lanczos-3: lr_resample_scale for output pixels. */
 int lr_resample_linear(VipsImage *in, double scale, VipsImage **out);
 
+/* The sRGB transfer function (IEC 61966-2-1) on 0..1: the linear light of a coded value, and back. */
+double lr_srgb_to_linear(double v);
+double lr_linear_to_srgb(double v);
+
 /* Whether lr_resample uses its SIMD passes (AVX2) where the machine has them: TRUE by default. The
  * plain C passes compute exactly the same integers; the tests compare the two by turning this off. */
 void lr_resample_set_simd(gboolean on);

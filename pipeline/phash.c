@@ -8,22 +8,11 @@
 #include "pipeline/phash.h"
 #include "filters/image.h"
 #include "filters/metrics.h"
+#include "filters/resample.h"
 
 #include <math.h>
 
 #define N 32
-
-static double
-srgb_to_linear(double v)
-{
-	return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
-}
-
-static double
-linear_to_srgb(double v)
-{
-	return v <= 0.0031308 ? v * 12.92 : 1.055 * pow(v, 1 / 2.4) - 0.055;
-}
 
 /* The N x N cells of IN (uchar, 1 to 4 bands, memory; at least N x N pixels): the mean grey of their
  * pixels, 0..255. A pixel's grey is its luminance (Rec. 709 weights in linear light) put back on the
@@ -36,9 +25,9 @@ cells(VipsImage *in, double cell[N][N])
 	int colour = bands >= 3;
 	float lin[256], grey[GREY_STEPS + 1];
 	for (int v = 0; v < 256; v++)
-		lin[v] = (float)(srgb_to_linear(v / 255.0) * GREY_STEPS);
+		lin[v] = (float)(lr_srgb_to_linear(v / 255.0) * GREY_STEPS);
 	for (int i = 0; i <= GREY_STEPS; i++)
-		grey[i] = (float)(255 * linear_to_srgb((double)i / GREY_STEPS));
+		grey[i] = (float)(255 * lr_linear_to_srgb((double)i / GREY_STEPS));
 	double sum[N][N] = { { 0 } };
 	int count[N] = { 0 };
 	int *column = g_new(int, w);
