@@ -5,7 +5,9 @@
  * measures, on this machine:
  *   - per-stage median milliseconds, running the stages in this process, one photo at a time;
  *   - throughput of the full pipeline through the daemon's worker pool: `listready run --once`
- *     over an inbox holding the whole batch, timed from start to exit, with its peak RSS;
+ *     over an inbox holding the whole batch, timed from start to exit, with its peak RSS; --repeat
+ *     times (3), each run followed by the plain renditions program below, and the medians reported
+ *     with every run (the machine's speed drifts by 10-20% within minutes);
  *   - latency: median time from a file landing in the inbox of a running, idle daemon to its
  *     image being recorded;
  *   - baselines started the same way: `vipsthumbnail` to 1000 px (one process for the batch); the
@@ -407,10 +409,53 @@ soak(const char *listready, const char *root, GPtrArray *files, int workers, int
 	printf("\n  soak: growth from the first tenth to the last: %+.0f MiB\n", peak[9] - peak[0]);
 }
 
+/* The plain renditions program over FILES: one process per worker, the batch dealt out between them.
+ * Returns the wall seconds. */
+static double
+plain_run(const char *self, GPtrArray *files, int workers)
+{
+	char **plain[workers];
+	for (int k = 0; k < workers; k++) {
+		GPtrArray *a = g_ptr_array_new();
+		g_ptr_array_add(a, (char *)self);
+		g_ptr_array_add(a, "--plain-renditions");
+		for (guint i = k; i < files->len; i += workers)
+			g_ptr_array_add(a, g_ptr_array_index(files, i));
+		g_ptr_array_add(a, NULL);
+		plain[k] = (char **)g_ptr_array_free(a, FALSE);
+	}
+	double seconds = run_together(plain, workers);
+	for (int k = 0; k < workers; k++)
+		g_free(plain[k]);
+	return seconds;
+}
+
+static double
+median_of(const double *v, int n)
+{
+	double s[n];
+	memcpy(s, v, n * sizeof(double));
+	qsort(s, n, sizeof(double), compare_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* VALUES (N) as a JSON array under NAME, rounded to hundredths, and printed after LABEL. */
+static void
+runs_out(JsonBuilder *b, const char *name, const double *values, int n)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_array(b);
+	for (int i = 0; i < n; i++) {
+		printf("%s%.2f", i ? ", " : "", values[i]);
+		json_builder_add_double_value(b, round(values[i] * 100) / 100);
+	}
+	json_builder_end_array(b);
+}
+
 static void
 bench_size(const char *self, const char *listready, const char *root, double megapixels, int count,
-	   int workers,
-	   gboolean baselines, int soak_count, const LrProfile *profile, JsonBuilder *b)
+	   int workers, int repeat, gboolean baselines, int soak_count, const LrProfile *profile,
+	   JsonBuilder *b)
 {
 	g_autofree char *dir = g_strdup_printf("%s/batch-%.0fmp", root, megapixels);
 	printf("%.0f MP: generating %d photos in %s ...\n", megapixels, count, dir);
@@ -425,24 +470,35 @@ bench_size(const char *self, const char *listready, const char *root, double meg
 
 	stage_medians(files, profile, b);
 
-	/* The full pipeline through the worker pool, on a store of its own: a store that has seen
-	 * these photos would find them all duplicates. */
+	/* The full pipeline through the worker pool, REPEAT times, each on a store of its own (a
+	 * store that has seen these photos would find them all duplicates), each followed by the
+	 * plain renditions program: the machine's speed drifts by 10-20% within minutes, so each
+	 * ratio compares runs made moments apart, and the medians stand for the whole. */
 	g_autofree char *run_dir = g_strdup_printf("%s/run-XXXXXX", root);
 	if (!g_mkdtemp(run_dir))
 		g_error("cannot make a folder in %s", root);
-	g_autofree char *store = g_strdup_printf("%s/store-%.0fmp", run_dir, megapixels);
-	g_autofree char *inbox = g_strdup_printf("%s/inbox-%.0fmp", run_dir, megapixels);
 	g_autofree char *w = g_strdup_printf("%d", workers);
-	g_mkdir_with_parents(inbox, 0755);
-	copy_into(inbox, files);
-	char *argv[] = { (char *)listready, "run", "--store", store, "--inbox", inbox, "--workers",
-			 w, "--once", "--summary", "0", "--settle", "0", NULL };
-	double rss;
-	double seconds = run_timed(argv, &rss, TRUE);
-	double rate = count / seconds;
-	printf("  pipeline via `listready run --once --workers %d`: %.2f s, %.2f photos/s, peak RSS "
-	       "%.0f MiB\n",
-	       workers, seconds, rate, rss);
+	double rates[repeat], plain_rates[repeat], ratios[repeat], rss = 0;
+	for (int r = 0; r < repeat; r++) {
+		g_autofree char *store = g_strdup_printf("%s/store-%.0fmp-%d", run_dir, megapixels, r);
+		g_autofree char *inbox = g_strdup_printf("%s/inbox-%.0fmp-%d", run_dir, megapixels, r);
+		g_mkdir_with_parents(inbox, 0755);
+		copy_into(inbox, files);
+		char *argv[] = { (char *)listready, "run", "--store", store, "--inbox", inbox,
+				 "--workers", w, "--once", "--summary", "0", "--settle", "0", NULL };
+		double run_rss;
+		rates[r] = count / run_timed(argv, &run_rss, TRUE);
+		rss = MAX(rss, run_rss);
+		if (baselines) {
+			plain_rates[r] = count / plain_run(self, files, workers);
+			ratios[r] = rates[r] / plain_rates[r];
+		}
+	}
+	double rate = median_of(rates, repeat);
+	printf("  pipeline via `listready run --once --workers %d`: %.2f photos/s (median of %d runs: ",
+	       workers, rate, repeat);
+	runs_out(b, "pipeline_runs_photos_per_s", rates, repeat);
+	printf("), peak RSS %.0f MiB\n", rss);
 	json_builder_set_member_name(b, "pipeline_photos_per_s");
 	json_builder_add_double_value(b, round(rate * 100) / 100);
 	json_builder_set_member_name(b, "pipeline_peak_rss_mib");
@@ -472,21 +528,6 @@ bench_size(const char *self, const char *listready, const char *root, double meg
 		g_ptr_array_add(args, NULL);
 		double t_thumb = run_timed((char **)args->pdata, NULL, TRUE);
 		g_ptr_array_free(args, TRUE);
-		/* The plain renditions program: one process per worker, the batch dealt out between
-		 * them. */
-		char **plain[workers];
-		for (int k = 0; k < workers; k++) {
-			GPtrArray *a = g_ptr_array_new();
-			g_ptr_array_add(a, (char *)self);
-			g_ptr_array_add(a, "--plain-renditions");
-			for (guint i = k; i < files->len; i += workers)
-				g_ptr_array_add(a, g_ptr_array_index(files, i));
-			g_ptr_array_add(a, NULL);
-			plain[k] = (char **)g_ptr_array_free(a, FALSE);
-		}
-		double t_plain = run_together(plain, workers);
-		for (int k = 0; k < workers; k++)
-			g_free(plain[k]);
 		/* Full decode, the floor: WORKERS processes at a time. */
 		double t_decode = 0;
 		for (guint i = 0; i < files->len; i += workers) {
@@ -504,15 +545,22 @@ bench_size(const char *self, const char *listready, const char *root, double meg
 		}
 		printf("  baseline vipsthumbnail -s 1000: %.2f photos/s (pipeline is %.2fx)\n",
 		       count / t_thumb, rate / (count / t_thumb));
+		double plain_rate = median_of(plain_rates, repeat), ratio = median_of(ratios, repeat);
 		printf("  plain libvips renditions (vips_thumbnail per size, JPEG+WebP at libvips's "
-		       "defaults, %d at a time): %.2f photos/s (pipeline is %.2fx)\n",
-		       workers, count / t_plain, rate / (count / t_plain));
+		       "defaults, %d at a time): %.2f photos/s (median; runs: ",
+		       workers, plain_rate);
+		runs_out(b, "plain_renditions_runs_photos_per_s", plain_rates, repeat);
+		printf(")\n  pipeline against the plain program, run by run: ");
+		runs_out(b, "pipeline_over_plain_runs", ratios, repeat);
+		printf(" (median %.2fx)\n", ratio);
+		json_builder_set_member_name(b, "pipeline_over_plain");
+		json_builder_add_double_value(b, round(ratio * 100) / 100);
 		printf("  floor, full decode (vips avg, %d at a time): %.2f photos/s (pipeline is %.2fx)\n",
 		       workers, count / t_decode, rate / (count / t_decode));
 		json_builder_set_member_name(b, "vipsthumbnail_photos_per_s");
 		json_builder_add_double_value(b, round(count / t_thumb * 100) / 100);
 		json_builder_set_member_name(b, "plain_renditions_photos_per_s");
-		json_builder_add_double_value(b, round(count / t_plain * 100) / 100);
+		json_builder_add_double_value(b, round(plain_rate * 100) / 100);
 		json_builder_set_member_name(b, "decode_photos_per_s");
 		json_builder_add_double_value(b, round(count / t_decode * 100) / 100);
 	}
@@ -523,7 +571,7 @@ bench_size(const char *self, const char *listready, const char *root, double meg
 int
 main(int argc, char **argv)
 {
-	int count = 16, workers = 2, soak_count = 0;
+	int count = 16, workers = 2, soak_count = 0, repeat = 3;
 	char *sizes = NULL, *json_path = NULL, *dir = NULL, *listready = NULL;
 	gboolean no_baselines = FALSE, plain = FALSE;
 	GOptionEntry entries[] = {
@@ -531,6 +579,10 @@ main(int argc, char **argv)
 		{ "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes,
 		  "Comma-separated megapixels (default 12,48)", "LIST" },
 		{ "workers", 'w', 0, G_OPTION_ARG_INT, &workers, "Daemon workers (default 2)", "N" },
+		{ "repeat", 'r', 0, G_OPTION_ARG_INT, &repeat,
+		  "Pipeline runs, each followed by the plain renditions program; medians are reported "
+		  "(default 3)",
+		  "N" },
 		{ "dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir,
 		  "Working folder; batches there are reused (default: a new temporary one)", "DIR" },
 		{ "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_path, "Write the results as JSON", "FILE" },
@@ -578,7 +630,7 @@ main(int argc, char **argv)
 	printf("listready benchmark on %u cores, working in %s\n", g_get_num_processors(), dir);
 	for (int i = 0; list[i]; i++)
 		bench_size(self, listready, dir, g_ascii_strtod(list[i], NULL), count, workers,
-			   !no_baselines, soak_count, profile, b);
+			   MAX(1, repeat), !no_baselines, soak_count, profile, b);
 	json_builder_end_array(b);
 	json_builder_end_object(b);
 	if (json_path) {
