@@ -18,16 +18,27 @@
  * pixels, 0..255. A pixel's grey is its luminance (Rec. 709 weights in linear light) put back on the
  * sRGB curve, as libvips's B_W; GREY_STEPS levels of linear light are plenty for an average. */
 #define GREY_STEPS 4096
+static float lin[256], grey[GREY_STEPS + 1];
+
+static void
+tables_init(void)
+{
+	static gsize once;
+	if (!g_once_init_enter(&once))
+		return;
+	for (int v = 0; v < 256; v++)
+		lin[v] = (float)(lr_srgb_to_linear(v / 255.0) * GREY_STEPS);
+	for (int i = 0; i <= GREY_STEPS; i++)
+		grey[i] = (float)(255 * lr_linear_to_srgb((double)i / GREY_STEPS));
+	g_once_init_leave(&once, 1);
+}
+
 static void
 cells(VipsImage *in, double cell[N][N])
 {
 	int w = in->Xsize, h = in->Ysize, bands = in->Bands;
 	int colour = bands >= 3;
-	float lin[256], grey[GREY_STEPS + 1];
-	for (int v = 0; v < 256; v++)
-		lin[v] = (float)(lr_srgb_to_linear(v / 255.0) * GREY_STEPS);
-	for (int i = 0; i <= GREY_STEPS; i++)
-		grey[i] = (float)(255 * lr_linear_to_srgb((double)i / GREY_STEPS));
+	tables_init();
 	double sum[N][N] = { { 0 } };
 	int count[N] = { 0 };
 	int *column = g_new(int, w);
