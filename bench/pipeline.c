@@ -95,13 +95,22 @@ compare_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The median of the N values at V (the upper of the middle two for an even N; 0 for none). */
+static double
+median_of(const double *v, int n)
+{
+	if (n <= 0)
+		return 0;
+	double s[n];
+	memcpy(s, v, n * sizeof(double));
+	qsort(s, n, sizeof(double), compare_double);
+	return s[n / 2];
+}
+
 static double
 median(GArray *values)
 {
-	if (!values->len)
-		return 0;
-	g_array_sort(values, compare_double);
-	return g_array_index(values, double, values->len / 2);
+	return median_of((const double *)(void *)values->data, (int)values->len);
 }
 
 /* Median milliseconds of each step over FILES, running the stages here. */
@@ -430,16 +439,7 @@ plain_run(const char *self, GPtrArray *files, int workers)
 	return seconds;
 }
 
-static double
-median_of(const double *v, int n)
-{
-	double s[n];
-	memcpy(s, v, n * sizeof(double));
-	qsort(s, n, sizeof(double), compare_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/* VALUES (N) as a JSON array under NAME, rounded to hundredths, and printed after LABEL. */
+/* VALUES (N) printed, comma-separated, and added to B under NAME as an array rounded to hundredths. */
 static void
 runs_out(JsonBuilder *b, const char *name, const double *values, int n)
 {
