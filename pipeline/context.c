@@ -14,6 +14,15 @@ rendition_free(gpointer data)
 	g_free(r);
 }
 
+/* The decoded photo and what is made from it at full size (image, normalized, encoded), let go. */
+static void
+drop_source(LrContext *ctx)
+{
+	g_clear_object(&ctx->normalized);
+	g_clear_object(&ctx->image);
+	g_clear_pointer(&ctx->encoded, g_bytes_unref);
+}
+
 LrContext *
 lr_context_new(const char *path, const LrProfile *profile)
 {
@@ -38,9 +47,7 @@ lr_context_free(LrContext *ctx)
 	g_ptr_array_unref(ctx->renditions);
 	g_array_unref(ctx->reasons);
 	g_array_unref(ctx->scores);
-	g_clear_object(&ctx->normalized);
-	g_clear_object(&ctx->image);
-	g_clear_pointer(&ctx->encoded, g_bytes_unref);
+	drop_source(ctx);
 	g_object_unref(ctx->scope);
 	g_free(ctx->path);
 	g_free(ctx->format);
@@ -71,17 +78,13 @@ lr_context_release_source(LrContext *ctx)
 {
 	if (!ctx->release_source)
 		return;
-	g_clear_object(&ctx->normalized);
-	g_clear_object(&ctx->image);
-	g_clear_pointer(&ctx->encoded, g_bytes_unref);
+	drop_source(ctx);
 }
 
 void
 lr_context_drop_images(LrContext *ctx)
 {
-	g_clear_object(&ctx->normalized);
-	g_clear_object(&ctx->image);
-	g_clear_pointer(&ctx->encoded, g_bytes_unref);
+	drop_source(ctx);
 	/* The rest belong to the scope, which goes whole. */
 	ctx->light_lut = ctx->view = ctx->analysis = ctx->mask_small = ctx->mask_guided = NULL;
 	ctx->composed = NULL;
