@@ -585,6 +585,22 @@ done:
 }
 
 
+/* IMAGE (memory, uchar, 3 bands, of the caller's own) through LUT (256 x 1, 3 bands, uchar, memory),
+ * as vips_maplut would map it into a new image. */
+static void
+map_in_place(VipsImage *image, VipsImage *lut)
+{
+	const guchar *table = VIPS_IMAGE_ADDR(lut, 0, 0);
+	for (int y = 0; y < image->Ysize; y++) {
+		guchar *p = VIPS_IMAGE_ADDR(image, 0, y);
+		for (int x = 0; x < image->Xsize; x++, p += 3) {
+			p[0] = table[3 * p[0]];
+			p[1] = table[3 * p[1] + 1];
+			p[2] = table[3 * p[2] + 2];
+		}
+	}
+}
+
 /* The view (the whole photo at view_size, in memory) is made first, without the light correction; the
  * light is estimated on a 256 px copy of it (plenty for a light, and cheap at any size), and the
  * correction then applied to the view with the table every later area read uses. Temporaries go into a
@@ -612,10 +628,20 @@ normalize(LrContext *ctx)
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
 		goto done;
 	}
-	if (colour(ctx, rest < 1 ? t[1] : t[0], FALSE, &t[2]))
+	/* The view in memory, a copy of this stage's own: the light is estimated on it, then it is
+	 * corrected in place. The reduced photo (resample's, or upright's when it turned it) is that
+	 * copy already when colour() would leave its pixels as they are: 8-bit sRGB, 3 bands, no
+	 * profile, as most phone JPEGs come. */
+	VipsImage *reduced = rest < 1 ? (ctx->orientation > 1 && ctx->orientation <= 8 ? t[1] : t[7])
+				      : NULL;
+	if (reduced && reduced->Bands == 3 && reduced->BandFmt == VIPS_FORMAT_UCHAR &&
+	    reduced->Type == VIPS_INTERPRETATION_sRGB &&
+	    !vips_image_get_typeof(reduced, VIPS_META_ICC_NAME)) {
+		strip_fields(reduced);
+		t[3] = g_object_ref(reduced);
+	} else if (colour(ctx, rest < 1 ? t[1] : t[0], FALSE, &t[2]))
 		goto done;
-	/* In memory: the light is estimated on it, then it is corrected (or is the view as it is). */
-	if (!(t[3] = lr_image_copy_memory(t[2])) ||
+	if ((!t[3] && !(t[3] = lr_image_copy_memory(t[2]))) ||
 	    lr_resample_scale(t[3], 256.0 / MAX(t[3]->Xsize, t[3]->Ysize), LR_KERNEL_TRIANGLE, FALSE,
 			      &t[5])) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
@@ -627,12 +653,9 @@ normalize(LrContext *ctx)
 		goto done;
 	}
 	/* The correction through the same table as every area read later (colour()). */
-	if (ctx->light_lut && (vips_maplut(t[3], &t[4], ctx->light_lut, NULL) ||
-			       !(t[6] = lr_image_copy_memory(t[4])))) {
-		lr_context_fail(ctx, "internal", "The light correction could not be applied.");
-		goto done;
-	}
-	ctx->view = lr_context_own(ctx, g_object_ref(ctx->light_lut ? t[6] : t[3]));
+	if (ctx->light_lut)
+		map_in_place(t[3], ctx->light_lut);
+	ctx->view = lr_context_own(ctx, g_object_ref(t[3]));
 	err = lr_normalize_refresh(ctx);
 done:
 	g_object_unref(scope);
