@@ -100,6 +100,9 @@ typedef struct _LrContext {
 				   context (not its scope). Decoded at image_scale of the source's size:
 				   1, or 1/2, 1/4, 1/8 when a large JPEG was decoded with shrink-on-load */
 	double image_scale;
+	VipsImage *reduced;     /* ctx->image reduced to the view's scale as it was decoded (a JPEG's
+				   rows go to the resampler while they are in the cache), or NULL;
+				   owned by the scope; normalize takes it for the view */
 	GBytes *encoded;        /* the file's bytes, kept while a larger decode may still be needed
 				   (lr_load_develop); NULL when ctx->image is at full size */
 

@@ -623,7 +623,15 @@ normalize(LrContext *ctx)
 	double view = lr_param(ctx, &lr_filter_normalize, "view_size");
 	double rest = MIN(1.0, view / MAX(t[0]->Xsize, t[0]->Ysize));
 	gint64 start = g_get_monotonic_time();
-	if (rest < 1 && (lr_resample_scale(ctx->image, rest, LR_KERNEL_TRIANGLE, FALSE, &t[7]) ||
+	/* Reduced already when the decoder passed its rows on to the resampler (load). */
+	VipsImage *early = ctx->reduced;
+	ctx->reduced = NULL;
+	if (early && (early->Xsize != MAX(1, (int)lround(ctx->image->Xsize * rest)) ||
+		      early->Ysize != MAX(1, (int)lround(ctx->image->Ysize * rest))))
+		early = NULL;
+	if (rest < 1 && ((early ? !(t[7] = g_object_ref(early))
+				: lr_resample_scale(ctx->image, rest, LR_KERNEL_TRIANGLE, FALSE,
+						    &t[7])) ||
 			 upright(ctx->orientation, t[7], &t[1]))) {
 		lr_context_fail(ctx, "unreadable", "The photo could not be normalized.");
 		goto done;

@@ -480,112 +480,171 @@ typedef void (*HorizontalFn)(const gint16 *, const Taps *, int, int, gint16 *);
 typedef void (*TransposeFn)(const gint16 *, int, gint16 *);
 typedef void (*BlockOutFn)(const gint16 *, int, guchar *, size_t, int, int, gboolean);
 
-/* lr_resample, with LUT (NULL, or a 256-entry, 3-band uchar table as vips_maplut takes) applied to a
- * 3-band input's codes first, in the same lookup as the conversion to linear light. */
-static int
-resample(VipsImage *in, int width, int height, LrKernel kernel, gboolean linear, VipsImage *lut,
-	 VipsImage **out)
-{
-	int bands = in->Bands, iw = in->Xsize, ih = in->Ysize, span = iw * bands, err = -1;
+struct _LrResampler {
+	int bands, iw, ih, width, height, span;
+	gboolean linear;
+	gint16 lin[3][256]; /* the input conversion per band: to linear light, the table first if any */
+	VerticalFn vertical;
+	HorizontalFn horizontal;
+	TransposeFn transpose;
+	BlockOutFn block_out;
+	Taps tx, ty;
+	/* A ring of converted input rows, as many as the vertical kernel spans: the outputs' first rows
+	 * never go back, so a row is converted once and dropped when the ring comes round to it. */
+	int ring_n;
+	gint16 *ring;
+	const gint16 **rows;
+	gint32 *acc;
+	gint16 *columns, *block, *lines;
+	int in_y, out_y; /* input rows taken, output rows made by the vertical pass */
+	VipsImage *result;
+};
 
-	*out = NULL;
-	if (in->BandFmt != VIPS_FORMAT_UCHAR || (bands != 1 && bands != 3 && bands != 4) || width < 1 ||
-	    height < 1) {
+/* lr_resampler_new, with LUT (NULL, or a 256-entry, 3-band uchar table as vips_maplut takes) applied
+ * to a 3-band input's codes first, in the same lookup as the conversion to linear light. */
+static LrResampler *
+resampler_new(VipsImage *like, int width, int height, LrKernel kernel, gboolean linear,
+	      VipsImage *lut)
+{
+	int bands = like->Bands, iw = like->Xsize, ih = like->Ysize;
+	if (like->BandFmt != VIPS_FORMAT_UCHAR || (bands != 1 && bands != 3 && bands != 4) ||
+	    width < 1 || height < 1) {
 		vips_error("lr_resample", "expects uchar with 1, 3 or 4 bands and a size of 1 px or more");
-		return -1;
+		return NULL;
 	}
 	VipsImage *table = NULL;
 	if (lut && (bands != 3 || !linear || lut->Xsize != 256 || lut->Ysize != 1 || lut->Bands != 3 ||
 		    lut->BandFmt != VIPS_FORMAT_UCHAR || !(table = lr_image_copy_memory(lut)))) {
 		vips_error("lr_resample", "a table goes with linear light, 3 bands, 256 x 3 uchar");
-		return -1;
+		return NULL;
 	}
-	tables_init();
-	/* The input conversion per band: to linear light, through the table first if any. */
-	gint16 lin[3][256];
-	for (int c = 0; c < 3; c++)
-		for (int v = 0; v < 256; v++)
-			lin[c][v] = (gint16)(to_linear[table ? VIPS_IMAGE_ADDR(table, v, 0)[c] : v] - BIAS);
-	VIPS_UNREF(table);
-	VerticalFn vertical = vertical_c;
-	HorizontalFn horizontal = horizontal_c;
-	TransposeFn transpose = transpose_c;
-	BlockOutFn block_out = block_out_c;
-#ifdef HAVE_AVX2_PATH
-	if (!g_atomic_int_get(&simd_off) && __builtin_cpu_supports("avx2")) {
-		vertical = vertical_avx2;
-		horizontal = horizontal_avx2;
-		transpose = transpose_avx2;
-		block_out = block_out_avx2;
-	}
-#endif
-	Taps tx, ty;
-	taps_init(&tx, iw, width, kernel);
-	taps_init(&ty, ih, height, kernel);
-	/* A ring of converted input rows, as many as the vertical kernel spans: the outputs' first rows
-	 * never go back, so a row is read once and dropped when the ring comes round to it. */
-	int ring_n = ty.max;
-	gint16 *ring = g_new(gint16, (size_t)ring_n * span);
-	int *ring_row = g_new(int, ring_n);
-	for (int i = 0; i < ring_n; i++)
-		ring_row[i] = -1;
-	const gint16 **rows = g_new(const gint16 *, ring_n);
-	gint32 *acc = g_new(gint32, span);
-	gint16 *columns = g_new0(gint16, (size_t)span * BLOCK_ROWS);
-	/* One column more than the input has: the zero-weight tap after an odd count reads it. */
-	gint16 *block = g_new0(gint16, (size_t)(span + bands) * BLOCK_ROWS);
-	gint16 *lines = g_new(gint16, (size_t)width * bands * BLOCK_ROWS);
-	VipsRegion *region = vips_region_new(in);
 	/* The input's metadata comes along (its ICC profile above all: the view and the measured
 	 * areas are reduced before their colours are converted). */
-	VipsImage *result = lr_image_new_unset(in, width, height, bands, VIPS_FORMAT_UCHAR, in->Type);
-	if (!result)
-		goto done;
-	for (int y0 = 0; y0 < height; y0 += BLOCK_ROWS) {
-		int block_rows = MIN(BLOCK_ROWS, height - y0);
-		for (int r = 0; r < block_rows; r++) {
-			int y = y0 + r;
-			for (int k = 0; k < ty.n[y]; k++) {
-				int row = ty.start[y] + k, slot = row % ring_n;
-				if (ring_row[slot] != row) {
-					VipsRect *have = &region->valid;
-					if (row < have->top || row >= VIPS_RECT_BOTTOM(have) ||
-					    have->width < iw) {
-						VipsRect want = { 0, row, iw, MIN(STRIP, ih - row) };
-						if (vips_region_prepare(region, &want))
-							goto done;
-					}
-					row_in(VIPS_REGION_ADDR(region, 0, row),
-					       ring + (size_t)slot * span, iw, bands,
-					       linear ? (const gint16(*)[256])lin : NULL);
-					ring_row[slot] = row;
-				}
-				rows[k] = ring + (size_t)slot * span;
-			}
-			vertical(rows, ty.weight + (size_t)y * ty.stride, ty.n[y], span, acc,
-				 columns + (size_t)r * span);
-		}
-		transpose(columns, span, block);
-		horizontal(block, &tx, width, bands, lines);
-		block_out(lines, block_rows, VIPS_IMAGE_ADDR(result, 0, y0), VIPS_IMAGE_SIZEOF_LINE(result),
-			  width, bands, linear);
+	VipsImage *result = lr_image_new_unset(like, width, height, bands, VIPS_FORMAT_UCHAR, like->Type);
+	if (!result) {
+		VIPS_UNREF(table);
+		return NULL;
 	}
-	*out = result;
-	result = NULL;
-	err = 0;
-done:
-	VIPS_UNREF(result);
+	tables_init();
+	LrResampler *r = g_new0(LrResampler, 1);
+	*r = (LrResampler){ .bands = bands, .iw = iw, .ih = ih, .width = width, .height = height,
+			    .span = iw * bands, .linear = linear, .result = result };
+	for (int c = 0; c < 3; c++)
+		for (int v = 0; v < 256; v++)
+			r->lin[c][v] =
+				(gint16)(to_linear[table ? VIPS_IMAGE_ADDR(table, v, 0)[c] : v] - BIAS);
+	VIPS_UNREF(table);
+	r->vertical = vertical_c;
+	r->horizontal = horizontal_c;
+	r->transpose = transpose_c;
+	r->block_out = block_out_c;
+#ifdef HAVE_AVX2_PATH
+	if (!g_atomic_int_get(&simd_off) && __builtin_cpu_supports("avx2")) {
+		r->vertical = vertical_avx2;
+		r->horizontal = horizontal_avx2;
+		r->transpose = transpose_avx2;
+		r->block_out = block_out_avx2;
+	}
+#endif
+	taps_init(&r->tx, iw, width, kernel);
+	taps_init(&r->ty, ih, height, kernel);
+	r->ring_n = r->ty.max;
+	r->ring = g_new(gint16, (size_t)r->ring_n * r->span);
+	r->rows = g_new(const gint16 *, r->ring_n);
+	r->acc = g_new(gint32, r->span);
+	r->columns = g_new0(gint16, (size_t)r->span * BLOCK_ROWS);
+	/* One column more than the input has: the zero-weight tap after an odd count reads it. */
+	r->block = g_new0(gint16, (size_t)(r->span + bands) * BLOCK_ROWS);
+	r->lines = g_new(gint16, (size_t)width * bands * BLOCK_ROWS);
+	return r;
+}
+
+LrResampler *
+lr_resampler_new(VipsImage *like, double scale, LrKernel kernel, gboolean linear)
+{
+	return resampler_new(like, MAX(1, (int)lround(like->Xsize * scale)),
+			     MAX(1, (int)lround(like->Ysize * scale)), kernel, linear, NULL);
+}
+
+/* Output rows up to the input row last taken: each one through the vertical pass as soon as its taps
+ * are all in the ring, and every BLOCK_ROWS of them (or the last few) through the horizontal pass
+ * into the result. */
+static void
+resampler_drain(LrResampler *r)
+{
+	while (r->out_y < r->height &&
+	       r->ty.start[r->out_y] + r->ty.n[r->out_y] <= r->in_y) {
+		int y = r->out_y, n = r->ty.n[y];
+		for (int k = 0; k < n; k++)
+			r->rows[k] = r->ring + (size_t)((r->ty.start[y] + k) % r->ring_n) * r->span;
+		r->vertical(r->rows, r->ty.weight + (size_t)y * r->ty.stride, n, r->span, r->acc,
+			    r->columns + (size_t)(y % BLOCK_ROWS) * r->span);
+		r->out_y++;
+		if (r->out_y % BLOCK_ROWS && r->out_y < r->height)
+			continue;
+		int y0 = (y / BLOCK_ROWS) * BLOCK_ROWS;
+		r->transpose(r->columns, r->span, r->block);
+		r->horizontal(r->block, &r->tx, r->width, r->bands, r->lines);
+		r->block_out(r->lines, r->out_y - y0, VIPS_IMAGE_ADDR(r->result, 0, y0),
+			     VIPS_IMAGE_SIZEOF_LINE(r->result), r->width, r->bands, r->linear);
+	}
+}
+
+void
+lr_resampler_rows(LrResampler *r, const guchar *p, int rows, size_t stride)
+{
+	/* A pending output row never reaches back more than the ring's length, so the row a new one
+	 * replaces is no longer needed (drained before it is overwritten). */
+	for (int i = 0; i < rows && r->in_y < r->ih; i++, p += stride) {
+		row_in(p, r->ring + (size_t)(r->in_y % r->ring_n) * r->span, r->iw, r->bands,
+		       r->linear ? (const gint16(*)[256])r->lin : NULL);
+		r->in_y++;
+		resampler_drain(r);
+	}
+}
+
+VipsImage *
+lr_resampler_end(LrResampler *r)
+{
+	if (!r)
+		return NULL;
+	VipsImage *result = r->in_y == r->ih && r->out_y == r->height ? g_object_ref(r->result) : NULL;
+	if (!result)
+		vips_error("lr_resample", "%d of %d input rows given", r->in_y, r->ih);
+	g_object_unref(r->result);
+	taps_clear(&r->tx);
+	taps_clear(&r->ty);
+	g_free(r->ring);
+	g_free(r->rows);
+	g_free(r->acc);
+	g_free(r->columns);
+	g_free(r->block);
+	g_free(r->lines);
+	g_free(r);
+	return result;
+}
+
+/* lr_resample, with LUT as resampler_new() takes it: IN read in strips of whole rows into the
+ * resampler. */
+static int
+resample(VipsImage *in, int width, int height, LrKernel kernel, gboolean linear, VipsImage *lut,
+	 VipsImage **out)
+{
+	*out = NULL;
+	LrResampler *r = resampler_new(in, width, height, kernel, linear, lut);
+	if (!r)
+		return -1;
+	VipsRegion *region = vips_region_new(in);
+	for (int y = 0; y < in->Ysize; y += STRIP) {
+		VipsRect want = { 0, y, in->Xsize, MIN(STRIP, in->Ysize - y) };
+		if (vips_region_prepare(region, &want))
+			break;
+		lr_resampler_rows(r, VIPS_REGION_ADDR(region, 0, y), want.height,
+				  VIPS_REGION_LSKIP(region));
+	}
 	g_object_unref(region);
-	taps_clear(&tx);
-	taps_clear(&ty);
-	g_free(ring);
-	g_free(ring_row);
-	g_free(rows);
-	g_free(acc);
-	g_free(columns);
-	g_free(block);
-	g_free(lines);
-	return err;
+	*out = lr_resampler_end(r);
+	return *out ? 0 : -1;
 }
 
 int

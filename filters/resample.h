@@ -53,6 +53,18 @@ int lr_resample_scale(VipsImage *in, double scale, LrKernel kernel, gboolean lin
  * Lanczos-3: lr_resample_scale for output pixels. */
 int lr_resample_linear(VipsImage *in, double scale, VipsImage **out);
 
+/* The same resampling pushed rather than pulled: rows of the input handed over top to bottom, as a
+ * decoder makes them, so that a photo can be reduced while it is decoded, its rows still in the cache.
+ * lr_resampler_new takes LIKE's size, bands and metadata (uchar, 1, 3 or 4 bands) and the size
+ * lr_resample_scale gives for SCALE (< 1), or NULL (vips error set); lr_resampler_rows takes the next
+ * ROWS rows at P, STRIDE bytes apart (rows past the input's height are ignored); lr_resampler_end frees
+ * the resampler and returns its result, the image lr_resample_scale makes, or NULL (vips error set)
+ * when some rows never came (R NULL: NULL). */
+typedef struct _LrResampler LrResampler;
+LrResampler *lr_resampler_new(VipsImage *like, double scale, LrKernel kernel, gboolean linear);
+void lr_resampler_rows(LrResampler *r, const guchar *p, int rows, size_t stride);
+VipsImage *lr_resampler_end(LrResampler *r);
+
 /* The sRGB transfer function (IEC 61966-2-1) on 0..1: the linear light of a coded value, and back. */
 double lr_srgb_to_linear(double v);
 double lr_linear_to_srgb(double v);

@@ -86,7 +86,8 @@ lr_context_drop_images(LrContext *ctx)
 {
 	drop_source(ctx);
 	/* The rest belong to the scope, which goes whole. */
-	ctx->light_lut = ctx->view = ctx->analysis = ctx->mask_small = ctx->mask_guided = NULL;
+	ctx->reduced = ctx->light_lut = ctx->view = ctx->analysis = ctx->mask_small = NULL;
+	ctx->mask_guided = NULL;
 	ctx->composed = NULL;
 	g_object_unref(ctx->scope);
 	ctx->scope = VIPS_OBJECT(vips_image_new());

@@ -38,7 +38,7 @@ jump_on_warning(j_common_ptr cinfo, int level)
 
 int
 lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink, gint64 deadline,
-	       double *blockiness, VipsImage **out)
+	       double *blockiness, LrResampler *reduce, VipsImage **out)
 {
 	struct jpeg_decompress_struct cinfo;
 	JpegError err;
@@ -90,6 +90,8 @@ lr_jpeg_decode(VipsImage *header, const void *data, size_t length, int shrink, g
 		int got = (int)jpeg_read_scanlines(&cinfo, rows, n);
 		if (measure)
 			lr_blockiness_rows(measure, rows[0], got, VIPS_IMAGE_SIZEOF_LINE(image));
+		if (reduce)
+			lr_resampler_rows(reduce, rows[0], got, VIPS_IMAGE_SIZEOF_LINE(image));
 	}
 	jpeg_finish_decompress(&cinfo);
 	jpeg_destroy_decompress(&cinfo);

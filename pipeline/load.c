@@ -243,10 +243,13 @@ open_header(LrContext *ctx, const void *data, gsize length, const char *format, 
  * now, so damage shows here and every stage after reads memory, within the decode-time limit counted
  * from START; *DECODED is a new reference. A clean baseline JPEG goes straight through libjpeg-turbo
  * (lr_jpeg_decode), which measures a full-size one's blockiness on the way into *BLOCKINESS (NAN when
- * not measured); everything else through libvips. Returns 0, or -1 with CTX failed. */
+ * not measured) and, with REDUCED (else NULL), reduces it to the view's scale as normalize would, in the
+ * same pass, into *REDUCED (left NULL when it did not, or the view needs no reduction); everything else
+ * through libvips. Returns 0, or -1 with CTX failed. */
 static int
 decode(LrContext *ctx, VipsImage *header, const void *data, gsize length, int shrink,
-       const char *format, gint64 start, VipsImage **decoded, double *blockiness)
+       const char *format, gint64 start, VipsImage **decoded, double *blockiness,
+       VipsImage **reduced)
 {
 	/* A 200 MP JPEG decodes in about 4 s on one core; nothing a phone makes comes near 60 s. */
 	double max_seconds = lr_profile_double(ctx->profile, "limits", "max_decode_seconds", 60);
@@ -255,10 +258,29 @@ decode(LrContext *ctx, VipsImage *header, const void *data, gsize length, int sh
 
 	*decoded = NULL;
 	*blockiness = NAN;
+	LrResampler *reduce = NULL;
+	if (reduced) {
+		*reduced = NULL;
+		double scale = lr_param(ctx, &lr_filter_normalize, "view_size") /
+			       MAX(header->Xsize, header->Ysize);
+		if (!strcmp(format, "jpeg") && scale < 1 &&
+		    !(reduce = lr_resampler_new(header, scale, LR_KERNEL_TRIANGLE, FALSE)))
+			vips_error_clear(); /* not a kind it takes: normalize reduces the photo */
+	}
 	int direct = strcmp(format, "jpeg") ? 1
 					    : lr_jpeg_decode(header, data, length, shrink,
 							     deadline.deadline,
-							     shrink == 1 ? blockiness : NULL, &image);
+							     shrink == 1 ? blockiness : NULL, reduce,
+							     &image);
+	if (reduce) {
+		/* Unfinished (libvips decodes the file after all): normalize reduces the photo. */
+		VipsImage *view = lr_resampler_end(reduce);
+		if (view && !direct)
+			*reduced = view;
+		else if (view)
+			g_object_unref(view);
+		vips_error_clear();
+	}
 	if (direct < 0)
 		deadline.expired = 1;
 	else if (direct > 0) {
@@ -376,8 +398,10 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 	double blockiness;
 	if (shrink > 1 && !(header = open_header(ctx, data, length, format, shrink)))
 		return -1;
-	if (decode(ctx, header, data, length, shrink, format, start, &decoded, &blockiness))
+	VipsImage *reduced;
+	if (decode(ctx, header, data, length, shrink, format, start, &decoded, &blockiness, &reduced))
 		return -1;
+	ctx->reduced = reduced ? lr_context_own(ctx, reduced) : NULL;
 	if (!strcmp(format, "png"))
 		png_text_exif(decoded);
 	set_image(ctx, decoded, shrink, blockiness);
@@ -402,7 +426,7 @@ develop(LrContext *ctx, double scale)
 	VipsImage *header = open_header(ctx, data, length, ctx->format, shrink), *decoded;
 	double blockiness;
 	if (!header || decode(ctx, header, data, length, shrink, ctx->format, g_get_monotonic_time(),
-			      &decoded, &blockiness))
+			      &decoded, &blockiness, NULL))
 		return -1;
 	set_image(ctx, decoded, shrink, blockiness);
 	if (shrink == 1)

@@ -2,7 +2,8 @@
  *
  * Ground truth: libvips's own decode of the same bytes. A generated phone photo (EXIF orientation 6)
  * must decode to the same pixels, size and metadata at every shrink, with the blockiness measured on the
- * way equal to lr_metric_blockiness of libvips's pixels; a progressive, a grey and a
+ * way equal to lr_metric_blockiness of libvips's pixels and the reduction made on the way equal to
+ * lr_resample_scale's of libvips's pixels (one given too few rows makes none); a progressive, a grey and a
  * truncated file must be left to libvips (no image, no error); a deadline already past must stop the
  * decode; and an encoded JPEG must decode back close to what was encoded, carrying the ICC profile given
  * and no EXIF.
@@ -53,9 +54,13 @@ test_decode_same_as_libvips(void)
 		VipsImage *header = open_shrunk(data, length, shrink);
 		VipsImage *direct;
 		double blockiness = -1;
+		/* The reduction made on the way, to 0.37 of the decoded size (odd, as a view's). */
+		LrResampler *reduce = lr_resampler_new(header, 0.37, LR_KERNEL_TRIANGLE, FALSE);
+		g_assert_nonnull(reduce);
 		g_assert_cmpint(lr_jpeg_decode(header, data, length, shrink, G_MAXINT64, &blockiness,
-					       &direct),
+					       reduce, &direct),
 				==, 0);
+		VipsImage *reduced = lr_resampler_end(reduce);
 		g_assert_nonnull(direct);
 		VipsImage *again = open_shrunk(data, length, shrink);
 		VipsImage *vips = vips_image_copy_memory(again);
@@ -71,6 +76,23 @@ test_decode_same_as_libvips(void)
 		g_assert_cmpfloat(blockiness, ==,
 				  lr_metric_blockiness(VIPS_IMAGE_ADDR(vips, 0, 0), vips->Xsize,
 						       vips->Ysize, VIPS_IMAGE_SIZEOF_LINE(vips)));
+		/* The same bytes and metadata as the pull-mode resampler's from libvips's pixels. */
+		VipsImage *pulled;
+		g_assert_cmpint(lr_resample_scale(vips, 0.37, LR_KERNEL_TRIANGLE, FALSE, &pulled), ==, 0);
+		g_assert_nonnull(reduced);
+		g_assert_cmpint(reduced->Xsize, ==, pulled->Xsize);
+		g_assert_cmpint(reduced->Ysize, ==, pulled->Ysize);
+		g_assert_cmpint(vips_image_get_orientation(reduced), ==, 6);
+		g_assert_cmpint(memcmp(VIPS_IMAGE_ADDR(reduced, 0, 0), VIPS_IMAGE_ADDR(pulled, 0, 0),
+				       VIPS_IMAGE_SIZEOF_IMAGE(pulled)),
+				==, 0);
+		g_object_unref(pulled);
+		g_object_unref(reduced);
+		reduce = lr_resampler_new(vips, 0.37, LR_KERNEL_TRIANGLE, FALSE);
+		lr_resampler_rows(reduce, VIPS_IMAGE_ADDR(vips, 0, 0), vips->Ysize - 1,
+				  VIPS_IMAGE_SIZEOF_LINE(vips));
+		g_assert_null(lr_resampler_end(reduce));
+		vips_error_clear();
 		g_object_unref(vips);
 		g_object_unref(again);
 		g_object_unref(direct);
@@ -116,7 +138,7 @@ test_left_to_libvips(void)
 		const void *d = g_bytes_get_data(cases[i], &n);
 		VipsImage *header = open_shrunk(d, n, 1);
 		VipsImage *image;
-		g_assert_cmpint(lr_jpeg_decode(header, d, n, 1, G_MAXINT64, NULL, &image), ==, 1);
+		g_assert_cmpint(lr_jpeg_decode(header, d, n, 1, G_MAXINT64, NULL, NULL, &image), ==, 1);
 		g_assert_null(image);
 		g_assert_cmpstr(vips_error_buffer(), ==, "");
 		g_object_unref(header);
@@ -131,7 +153,7 @@ test_deadline(void)
 	gsize length;
 	const void *data = g_bytes_get_data(bytes, &length);
 	VipsImage *header = open_shrunk(data, length, 1), *image;
-	g_assert_cmpint(lr_jpeg_decode(header, data, length, 1, g_get_monotonic_time() - 1, NULL, &image),
+	g_assert_cmpint(lr_jpeg_decode(header, data, length, 1, g_get_monotonic_time() - 1, NULL, NULL, &image),
 			==, -1);
 	g_assert_null(image);
 	g_object_unref(header);
