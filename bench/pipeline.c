@@ -603,9 +603,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "listready-bench: %s\n", error->message);
 		return 2;
 	}
-	if (VIPS_INIT(argv[0]))
+	if (lr_load_init(argv[0]))
 		vips_error_exit(NULL);
-	lr_load_init();
 	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
 	if (!listready) {
 		g_autofree char *here = g_path_get_dirname(self);

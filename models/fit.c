@@ -379,9 +379,8 @@ main(int argc, char **argv)
 	};
 	GError *error = NULL;
 
-	if (VIPS_INIT(argv[0]))
+	if (lr_load_init(argv[0]))
 		vips_error_exit(NULL);
-	lr_load_init();
 	GOptionContext *context = g_option_context_new("- fit the quality scorer's thresholds");
 	g_option_context_add_main_entries(context, entries, NULL);
 	gboolean parsed = g_option_context_parse(context, &argc, &argv, &error);

@@ -11,9 +11,10 @@
 
 #include "filters/context.h"
 
-/* Once per process: libvips settings the loader relies on (untrusted loaders such as ImageMagick's
- * blocked). Call after VIPS_INIT. */
-void lr_load_init(void);
+/* Once per process, instead of VIPS_INIT: starts libvips (ARGV0 as VIPS_INIT takes it) with the one
+ * module whose formats listready reads (libheif's), and makes the settings the loader relies on
+ * (untrusted loaders such as ImageMagick's blocked). Returns 0, or -1 (vips error set). */
+int lr_load_init(const char *argv0);
 
 /* Decodes LENGTH bytes of DATA into CTX: sets ctx->format, source size, icc, orientation and ctx->image
  * (in memory, so DATA may be freed afterwards). A JPEG of more than [limits] full_decode_max_pixels is

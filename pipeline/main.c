@@ -40,9 +40,8 @@ main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
 	setlocale(LC_NUMERIC, "C"); /* JSON and profile numbers use '.' whatever the locale */
-	if (VIPS_INIT(argv[0]))
+	if (lr_load_init(argv[0]))
 		vips_error_exit("cannot start libvips");
-	lr_load_init();
 
 	int status = 2;
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||

@@ -50,9 +50,8 @@ lr_test_init(int *argc, char ***argv)
 	g_test_init(argc, argv, NULL);
 	/* g_test's verbose mode shows every GLib info message, and libvips has many. */
 	g_log_set_handler("VIPS", G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG, quiet, NULL);
-	if (VIPS_INIT((*argv)[0]))
+	if (lr_load_init((*argv)[0]))
 		vips_error_exit("vips");
-	lr_load_init();
 	atexit(cleanup);
 }
 

@@ -25,9 +25,8 @@ main(int argc, char **argv)
 	};
 	GError *error = NULL;
 
-	if (VIPS_INIT(argv[0]))
+	if (lr_load_init(argv[0]))
 		vips_error_exit(NULL);
-	lr_load_init();
 	GOptionContext *context = g_option_context_new("FOLDER - score a labelled folder");
 	g_option_context_add_main_entries(context, entries, NULL);
 	gboolean ok = g_option_context_parse(context, &argc, &argv, &error);
