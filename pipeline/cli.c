@@ -227,7 +227,8 @@ lr_cli_run(int argc, char **argv)
 	if (!lr_cli_parse("- watch an inbox and process every photo that arrives",
 		   "Each photo is copied into the store and queued in one transaction before it\n"
 		   "leaves the inbox; hidden files and names ending in .part, .tmp, ~ (and .json\n"
-		   "sidecars) are left alone. One line per photo: time, status, milliseconds, file,\n"
+		   "sidecars) are left alone, and a temporary name such as photo.jpg.Ab12Cd waits\n"
+		   "for its rename. One line per photo: time, status, milliseconds, file,\n"
 		   "reasons. SIGINT or SIGTERM stops after the photos in hand; a second one exits at\n"
 		   "once. After a crash, interrupted photos are processed again on the next start.",
 		   entries, &argc, &argv))

@@ -106,6 +106,28 @@ ignored_name(const char *name)
 	return FALSE;
 }
 
+/* A name such as "photo.jpg.Ab12Cd": a photo's name and six letters or digits, the temporary file
+ * that GLib's g_file_set_contents, mkstemp-based tools and some sync clients write and close before
+ * they rename it to its own name. Taken on its close it would be recorded under that name, and the
+ * photo again, as a duplicate, once renamed. */
+static gboolean
+temporary_name(const char *name)
+{
+	static const char *const photos[] = { ".jpg", ".jpeg", ".png", ".webp", ".heic",
+					      ".heif", ".avif", ".gif", ".tif", ".tiff" };
+	size_t n = strlen(name);
+	if (n < 8 || name[n - 7] != '.')
+		return FALSE;
+	for (size_t i = n - 6; i < n; i++)
+		if (!g_ascii_isalnum(name[i]))
+			return FALSE;
+	g_autofree char *stem = g_ascii_strdown(name, (gssize)(n - 7));
+	for (guint i = 0; i < G_N_ELEMENTS(photos); i++)
+		if (g_str_has_suffix(stem, photos[i]))
+			return TRUE;
+	return FALSE;
+}
+
 /* The profile NAME, loaded once and kept; NULL when there is no such profile. */
 static const LrProfile *
 find_profile(Daemon *d, const char *name)
@@ -127,7 +149,8 @@ profile_for(Daemon *d, const char *name)
 
 /* ---- the inbox (main thread) ---- */
 
-static void
+/* Notes RELATIVE as a file to take once it has settled; WRITING: a writer has it open. */
+static Pending *
 note_pending(Daemon *d, const char *relative, gboolean writing)
 {
 	Pending *p = g_hash_table_lookup(d->pending, relative);
@@ -141,6 +164,7 @@ note_pending(Daemon *d, const char *relative, gboolean writing)
 		p->writing = TRUE;
 		p->changed_at = g_get_monotonic_time();
 	}
+	return p;
 }
 
 /* Adds an inotify watch on the folder RELATIVE and everything below it, and notes the files
@@ -311,7 +335,11 @@ on_inotify(int fd, GIOCondition condition, gpointer data)
 		}
 		if (ignored_name(ev->name))
 			continue;
-		if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
+		if ((ev->mask & IN_CLOSE_WRITE) && !(ev->mask & IN_MOVED_TO) &&
+		    temporary_name(ev->name))
+			/* Closed, most likely about to be renamed: taken once settled if it stays. */
+			note_pending(d, relative, TRUE)->writing = FALSE;
+		else if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
 			take_now(d, relative);
 		else if (ev->mask & (IN_CREATE | IN_MODIFY))
 			note_pending(d, relative, TRUE);

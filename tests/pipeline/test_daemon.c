@@ -2,7 +2,7 @@
  *
  * Ground truth: the photos the test itself drops, each with known bytes, name and arrival style
  * (written at once, written slowly in chunks, moved in, duplicated, in artisan/sku folders, with a
- * sidecar). Every one must end in exactly one terminal state, with its original byte-identical in
+ * sidecar, written under a temporary name and renamed). Every one must end in exactly one terminal state, with its original byte-identical in
  * the store, and the inbox empty but for the names the daemon must leave alone.
  *
  * /daemon/kill is the crash test: the daemon is killed with SIGKILL at random moments of a burst
@@ -387,6 +387,38 @@ test_burst(void)
 	dirs_clear(&d);
 }
 
+/* A photo written under a temporary name ("late.jpg.Ab12Cd", as g_file_set_contents writes) and
+ * renamed a moment after its close is recorded once, under its own name; a photo left under such a
+ * name is taken once it has settled, not lost. */
+static void
+test_temporary_names(void)
+{
+	Dirs d;
+	dirs_init(&d);
+	GPtrArray *photos = make_photos(2, 0, "temp");
+	Photo *late = g_ptr_array_index(photos, 0), *stays = g_ptr_array_index(photos, 1);
+	g_free(late->name);
+	g_free(stays->name);
+	late->name = g_strdup("late.jpg");
+	stays->name = g_strdup("stays.jpg.Zz9999");
+	GPid pid = start_daemon(d.store, d.inbox, d.log, FALSE);
+	/* The one left is recorded first: the daemon is then surely watching. */
+	drop(d.inbox, d.staging, stays, ARRIVE_WRITE);
+	wait_images(d.store, 1, 60);
+	Photo temporary = { "late.jpg.Ab12Cd", late->bytes };
+	g_autofree char *tmp = g_build_filename(d.inbox, temporary.name, NULL);
+	g_autofree char *final = g_build_filename(d.inbox, late->name, NULL);
+	drop(d.inbox, d.staging, &temporary, ARRIVE_WRITE);
+	g_usleep(200000); /* long enough for the daemon to read it, within the settle time */
+	g_assert_cmpint(rename(tmp, final), ==, 0);
+	wait_images(d.store, photos->len, 60);
+	kill(pid, SIGTERM);
+	g_assert_cmpint(wait_daemon(pid, 60), ==, 0);
+	assert_exactly_once(d.store, d.inbox, photos, 0);
+	photos_free(photos);
+	dirs_clear(&d);
+}
+
 /* Photos that arrive while the daemon is stopped are taken when it starts. */
 static void
 test_offline_arrivals(void)
@@ -533,6 +565,7 @@ main(int argc, char **argv)
 {
 	lr_test_init(&argc, &argv);
 	g_test_add_func("/daemon/burst", test_burst);
+	g_test_add_func("/daemon/temporary-names", test_temporary_names);
 	g_test_add_func("/daemon/offline-arrivals", test_offline_arrivals);
 	g_test_add_func("/daemon/sidecars", test_sidecars);
 	g_test_add_func("/daemon/stop", test_stop);
