@@ -102,7 +102,7 @@ typedef struct _LrContext {
 	double image_scale;
 	VipsImage *reduced;     /* ctx->image reduced to the view's scale as it was decoded (a JPEG's
 				   rows go to the resampler while they are in the cache), or NULL;
-				   owned by the scope; normalize takes it for the view */
+				   owned by the context until normalize takes it for the view */
 	GBytes *encoded;        /* the file's bytes, kept while a larger decode may still be needed
 				   (lr_load_develop); NULL when ctx->image is at full size */
 

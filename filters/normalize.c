@@ -624,12 +624,12 @@ normalize(LrContext *ctx)
 	double rest = MIN(1.0, view / MAX(t[0]->Xsize, t[0]->Ysize));
 	gint64 start = g_get_monotonic_time();
 	/* Reduced already when the decoder passed its rows on to the resampler (load). */
-	VipsImage *early = ctx->reduced;
-	ctx->reduced = NULL;
-	if (early && (early->Xsize != MAX(1, (int)lround(ctx->image->Xsize * rest)) ||
+	VipsImage *early = g_steal_pointer(&ctx->reduced); /* this stage's own: freed with t[] */
+	if (early && (rest >= 1 ||
+		      early->Xsize != MAX(1, (int)lround(ctx->image->Xsize * rest)) ||
 		      early->Ysize != MAX(1, (int)lround(ctx->image->Ysize * rest))))
-		early = NULL;
-	if (rest < 1 && ((early ? !(t[7] = g_object_ref(early))
+		g_clear_object(&early);
+	if (rest < 1 && ((early ? !(t[7] = early)
 				: lr_resample_scale(ctx->image, rest, LR_KERNEL_TRIANGLE, FALSE,
 						    &t[7])) ||
 			 upright(ctx->orientation, t[7], &t[1]))) {

@@ -19,6 +19,7 @@ static void
 drop_source(LrContext *ctx)
 {
 	g_clear_object(&ctx->normalized);
+	g_clear_object(&ctx->reduced);
 	g_clear_object(&ctx->image);
 	g_clear_pointer(&ctx->encoded, g_bytes_unref);
 }
@@ -86,8 +87,7 @@ lr_context_drop_images(LrContext *ctx)
 {
 	drop_source(ctx);
 	/* The rest belong to the scope, which goes whole. */
-	ctx->reduced = ctx->light_lut = ctx->view = ctx->analysis = ctx->mask_small = NULL;
-	ctx->mask_guided = NULL;
+	ctx->light_lut = ctx->view = ctx->analysis = ctx->mask_small = ctx->mask_guided = NULL;
 	ctx->composed = NULL;
 	g_object_unref(ctx->scope);
 	ctx->scope = VIPS_OBJECT(vips_image_new());

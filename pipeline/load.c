@@ -432,7 +432,7 @@ lr_load_bytes(LrContext *ctx, const void *data, gsize length)
 	VipsImage *reduced;
 	if (decode(ctx, header, data, length, shrink, format, start, &decoded, &blockiness, &reduced))
 		return -1;
-	ctx->reduced = reduced ? lr_context_own(ctx, reduced) : NULL;
+	ctx->reduced = reduced;
 	if (!strcmp(format, "png"))
 		png_text_exif(decoded);
 	set_image(ctx, decoded, shrink, blockiness);
