@@ -626,8 +626,8 @@ normalize(LrContext *ctx)
 	/* Reduced already when the decoder passed its rows on to the resampler (load). */
 	VipsImage *early = g_steal_pointer(&ctx->reduced); /* this stage's own: freed with t[] */
 	if (early && (rest >= 1 ||
-		      early->Xsize != MAX(1, (int)lround(ctx->image->Xsize * rest)) ||
-		      early->Ysize != MAX(1, (int)lround(ctx->image->Ysize * rest))))
+		      early->Xsize != lr_resample_size(ctx->image->Xsize, rest) ||
+		      early->Ysize != lr_resample_size(ctx->image->Ysize, rest)))
 		g_clear_object(&early);
 	if (rest < 1 && ((early ? !(t[7] = early)
 				: lr_resample_scale(ctx->image, rest, LR_KERNEL_TRIANGLE, FALSE,

@@ -559,11 +559,17 @@ resampler_new(VipsImage *like, int width, int height, LrKernel kernel, gboolean 
 	return r;
 }
 
+int
+lr_resample_size(int size, double scale)
+{
+	return MAX(1, (int)lround(size * scale));
+}
+
 LrResampler *
 lr_resampler_new(VipsImage *like, double scale, LrKernel kernel, gboolean linear)
 {
-	return resampler_new(like, MAX(1, (int)lround(like->Xsize * scale)),
-			     MAX(1, (int)lround(like->Ysize * scale)), kernel, linear, NULL);
+	return resampler_new(like, lr_resample_size(like->Xsize, scale),
+			     lr_resample_size(like->Ysize, scale), kernel, linear, NULL);
 }
 
 /* Output rows up to the input row last taken: each one through the vertical pass as soon as its taps
@@ -667,8 +673,7 @@ resample_scale(VipsImage *in, double scale, LrKernel kernel, gboolean linear, Vi
 		VIPS_UNREF(mapped);
 		return *out ? 0 : -1;
 	}
-	int width = MAX(1, (int)lround(in->Xsize * scale));
-	int height = MAX(1, (int)lround(in->Ysize * scale));
+	int width = lr_resample_size(in->Xsize, scale), height = lr_resample_size(in->Ysize, scale);
 	if (in->BandFmt == VIPS_FORMAT_UCHAR && (in->Bands == 1 || in->Bands == 3 || in->Bands == 4))
 		return resample(in, width, height, kernel, linear, lut, out);
 	if (linear) {

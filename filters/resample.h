@@ -61,6 +61,8 @@ int lr_resample_linear(VipsImage *in, double scale, VipsImage **out);
  * the resampler and returns its result, the image lr_resample_scale makes, or NULL (vips error set)
  * when some rows never came (R NULL: NULL). */
 typedef struct _LrResampler LrResampler;
+/* The size a side of SIZE px takes at SCALE, as lr_resample_scale and lr_resampler_new make it. */
+int lr_resample_size(int size, double scale);
 LrResampler *lr_resampler_new(VipsImage *like, double scale, LrKernel kernel, gboolean linear);
 void lr_resampler_rows(LrResampler *r, const guchar *p, int rows, size_t stride);
 VipsImage *lr_resampler_end(LrResampler *r);
